@@ -1,0 +1,18 @@
+using CharacterHub.Kernel.Modules;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CharacterHub.Modules.Interaction;
+
+/// <summary>Interaction: chats, personas, prompt building, LLM providers, streaming, emotions, relationships. Schema "interaction".</summary>
+public sealed class InteractionModule : IModule
+{
+    public string Schema => "interaction";
+
+    public void AddServices(IServiceCollection services, IConfiguration configuration) { }
+
+    public void MapEndpoints(IEndpointRouteBuilder api) { }
+
+    public IEnumerable<RecurringJobDefinition> RecurringJobs => [];
+}

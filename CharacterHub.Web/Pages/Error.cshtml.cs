@@ -1,0 +1,54 @@
+using CharacterHub.Web.Infrastructure.Web;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace CharacterHub.Web.Pages;
+
+/// <summary>Every error a person sees: a sentence about what happened and the correlation id for the log.
+/// When the failed request was for /api, the answer is a problem document instead.</summary>
+[AllowAnonymous]
+[IgnoreAntiforgeryToken]
+[ResponseCache(Duration = 0, Location = ResponseCacheLocation.None, NoStore = true)]
+public sealed class ErrorModel : PageModel
+{
+    public int Code { get; private set; }
+    public string CorrelationId => HttpContext.TraceIdentifier;
+
+    public string Title => Code switch
+    {
+        400 => "That request could not be understood",
+        401 => "Please log in",
+        403 => "You may not see this",
+        404 => "Page not found",
+        405 => "That action is not allowed here",
+        413 => "That upload is too large",
+        429 => "Too many requests",
+        _ => "Something went wrong on our side",
+    };
+
+    public string Explanation => Code switch
+    {
+        403 => "Your account does not have access to this page.",
+        404 => "There is nothing at this address, or it is private.",
+        413 => "The file or form you sent is larger than this site accepts.",
+        429 => "Wait a minute, then try again.",
+        >= 500 => "The error was logged. If it keeps happening, report it with the id below.",
+        _ => "Go back and try again.",
+    };
+
+    public IActionResult OnGet(int? code) => Handle(code);
+    public IActionResult OnPost(int? code) => Handle(code);
+
+    private IActionResult Handle(int? code)
+    {
+        Code = code ?? (HttpContext.Features.Get<IExceptionHandlerFeature>() is not null ? 500 : 404);
+        var originalPath = HttpContext.Features.Get<IStatusCodeReExecuteFeature>()?.OriginalPath
+                           ?? HttpContext.Features.Get<IExceptionHandlerPathFeature>()?.Path;
+        if (originalPath is not null && originalPath.StartsWith("/api", StringComparison.OrdinalIgnoreCase))
+            return new ObjectResult(ApiProblems.Create(HttpContext, Code, Title)) { StatusCode = Code, ContentTypes = { "application/problem+json" } };
+        Response.StatusCode = Code;
+        return Page();
+    }
+}
