@@ -15,6 +15,20 @@ public static class DapperSetup
     {
         if (Interlocked.Exchange(ref configured, 1) == 1) return;
         DefaultTypeMap.MatchNamesWithUnderscores = true;
+        // Npgsql reads timestamptz as a UTC DateTime; our records speak DateTimeOffset.
+        SqlMapper.AddTypeHandler(new DateTimeOffsetHandler());
+    }
+
+    private sealed class DateTimeOffsetHandler : SqlMapper.TypeHandler<DateTimeOffset>
+    {
+        public override void SetValue(IDbDataParameter parameter, DateTimeOffset value) => parameter.Value = value.ToUniversalTime();
+
+        public override DateTimeOffset Parse(object value) => value switch
+        {
+            DateTime d => new DateTimeOffset(DateTime.SpecifyKind(d, DateTimeKind.Utc)),
+            DateTimeOffset o => o,
+            _ => throw new InvalidCastException($"Cannot read {value.GetType()} as DateTimeOffset."),
+        };
     }
 
     /// <summary>Registers <typeparamref name="T"/> as stored in a jsonb column.</summary>

@@ -191,6 +191,7 @@ public static class CharacterHubApp
         });
         builder.Services.Configure<FormOptions>(o => o.MultipartBodyLengthLimit = 64L * 1024 * 1024);
 
+        var loginPerMinute = builder.Configuration.GetValue("RateLimits:LoginPerMinute", 30);
         builder.Services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -209,7 +210,7 @@ public static class CharacterHubApp
             // (5 failures a minute) is enforced in the database by VerifyCredentials.
             o.AddPolicy("login", ctx => RateLimitPartition.GetFixedWindowLimiter(
                 ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                _ => new FixedWindowRateLimiterOptions { PermitLimit = 30, Window = TimeSpan.FromMinutes(1) }));
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = loginPerMinute, Window = TimeSpan.FromMinutes(1) }));
         });
     }
 

@@ -1,0 +1,64 @@
+using CharacterHub.Web.App;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CharacterHub.Tests.Support;
+
+/// <summary>
+/// The real host, built by the same CharacterHubApp.Build as production, served by Kestrel on a free loopback port,
+/// so tests (and the browser) talk real HTTP with real cookies.
+/// </summary>
+public sealed class TestApp : IAsyncDisposable
+{
+    private TestApp(WebApplication app, Uri baseAddress)
+    {
+        App = app;
+        BaseAddress = baseAddress;
+    }
+
+    public WebApplication App { get; }
+    public Uri BaseAddress { get; }
+    public IServiceProvider Services => App.Services;
+
+    public static async Task<TestApp> StartAsync(string connectionString, string environment = "Testing",
+        IDictionary<string, string?>? settings = null)
+    {
+        var args = new List<string>
+        {
+            "--urls", "http://127.0.0.1:0",
+            "--environment", environment,
+            $"--ConnectionStrings:Default={connectionString}",
+            // Every test request comes from 127.0.0.1: the per-address ceiling would otherwise trip across tests.
+            "--RateLimits:LoginPerMinute=100000",
+            "--Jobs:WorkerCount=1",
+            "--Logging:LogLevel:Default=Warning",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) args.Add($"--{key}={value}");
+        var app = CharacterHubApp.Build([.. args], WebProjectDirectory());
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new TestApp(app, new Uri(address));
+    }
+
+    public TestClient CreateClient() => new(BaseAddress);
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+
+    /// <summary>The web project's folder (content root: wwwroot, appsettings.json), found from the test's bin folder.</summary>
+    public static string WebProjectDirectory()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "CharacterHub.sln"))) dir = dir.Parent;
+        return dir is null
+            ? throw new InvalidOperationException("CharacterHub.sln not found above " + AppContext.BaseDirectory)
+            : Path.Combine(dir.FullName, "CharacterHub.Web");
+    }
+
+    public static string RepositoryDirectory() => Path.GetDirectoryName(WebProjectDirectory())!;
+}
