@@ -12,7 +12,7 @@ public sealed class MemoryModule : IModule
 
     public void AddServices(IServiceCollection services, IConfiguration configuration) { }
 
-    public void MapEndpoints(IEndpointRouteBuilder api) { }
+    public void MapEndpoints(IEndpointRouteBuilder app, IEndpointRouteBuilder api) { }
 
     public IEnumerable<RecurringJobDefinition> RecurringJobs => [];
 }

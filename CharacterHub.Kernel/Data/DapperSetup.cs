@@ -17,6 +17,19 @@ public static class DapperSetup
         DefaultTypeMap.MatchNamesWithUnderscores = true;
         // Npgsql reads timestamptz as a UTC DateTime; our records speak DateTimeOffset.
         SqlMapper.AddTypeHandler(new DateTimeOffsetHandler());
+        // Npgsql reports text[] columns as System.Array, which Dapper's record constructor matching refuses.
+        SqlMapper.AddTypeHandler(new StringArrayHandler());
+    }
+
+    private sealed class StringArrayHandler : SqlMapper.TypeHandler<string[]>
+    {
+        public override void SetValue(IDbDataParameter parameter, string[]? value)
+        {
+            parameter.Value = (object?)value ?? DBNull.Value;
+            if (parameter is NpgsqlParameter p) p.NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text;
+        }
+
+        public override string[] Parse(object value) => value as string[] ?? [];
     }
 
     private sealed class DateTimeOffsetHandler : SqlMapper.TypeHandler<DateTimeOffset>

@@ -15,8 +15,9 @@ public interface IModule
 
     void AddServices(IServiceCollection services, IConfiguration configuration);
 
-    /// <summary>Minimal-API endpoints (JSON API, file downloads). Razor pages are discovered by the host.</summary>
-    void MapEndpoints(IEndpointRouteBuilder endpoints);
+    /// <summary>Minimal-API endpoints: <paramref name="app"/> for site paths (images, downloads; cookie auth),
+    /// <paramref name="api"/> for /api (token auth, problem responses). Razor pages are discovered by the host.</summary>
+    void MapEndpoints(IEndpointRouteBuilder app, IEndpointRouteBuilder api);
 
     /// <summary>Recurring jobs, registered idempotently at start-up by every process.</summary>
     IEnumerable<RecurringJobDefinition> RecurringJobs { get; }

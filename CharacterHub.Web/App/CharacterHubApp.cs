@@ -117,6 +117,9 @@ public static class CharacterHubApp
 
         AddAuth(services);
         AddLimits(builder);
+        // Razor would otherwise encode every non-ASCII letter as an entity (é → &#xE9;): still safe with all ranges
+        // allowed, since <, >, &, quotes are always encoded, and pages in other languages stay readable and small.
+        services.AddWebEncoders(o => o.TextEncoderSettings = new System.Text.Encodings.Web.TextEncoderSettings(System.Text.Unicode.UnicodeRanges.All));
         services.AddProblemDetails();
         services.AddExceptionHandler<ApiExceptionHandler>();
         services.AddRazorPages(o =>
@@ -260,7 +263,7 @@ public static class CharacterHubApp
 
         var api = app.MapGroup("/api").RequireAuthorization("Api").DisableAntiforgery();
         api.MapAccountsApi();
-        foreach (var module in Modules) module.MapEndpoints(api);
+        foreach (var module in Modules) module.MapEndpoints(app, api);
         // Unknown /api paths answer 404 as a problem document, not as an HTML page.
         api.MapFallback((HttpContext http) => http.WriteProblem(404, "No such API endpoint.")).AllowAnonymous();
     }

@@ -48,7 +48,12 @@ public sealed class TestDatabase
         {
             DbAdapter = DbAdapter.Postgres,
             SchemasToInclude = ModuleSchemas,
-            TablesToIgnore = [.. ModuleSchemas.Select(s => new Table(s, "schemaversions")), new Table("accounts", "data_protection_keys")],
+            // Journals, the key ring and reference data seeded by migrations survive; everything users make goes.
+            TablesToIgnore =
+            [
+                .. ModuleSchemas.Select(s => new Table(s, "schemaversions")), new Table("accounts", "data_protection_keys"),
+                new Table("characters", "categories"),
+            ],
             WithReseed = true,
         });
         await respawner.ResetAsync(connection);

@@ -35,8 +35,9 @@ public sealed class DatabaseMigrator(string connectionString, ILogger logger)
         return reader.ReadToEnd();
     }
 
-    /// <summary>Creates the database if needed and applies every pending script. Returns the scripts applied.</summary>
-    public IReadOnlyList<string> Migrate()
+    /// <summary>Creates the database if needed and applies every pending script (or those <paramref name="include"/>
+    /// accepts, by name: tests use it to stop before a reshaping migration). Returns the scripts applied.</summary>
+    public IReadOnlyList<string> Migrate(Func<string, bool>? include = null)
     {
         var log = new DbUpLogger(logger);
         EnsureDatabase.For.PostgresqlDatabase(connectionString, log);
@@ -51,7 +52,7 @@ public sealed class DatabaseMigrator(string connectionString, ILogger logger)
             {
                 // The journal lives in the module's schema, and DbUp 7 does not create that schema itself.
                 using (var create = new NpgsqlCommand($"create schema if not exists {schema}", lockConnection)) create.ExecuteNonQuery();
-                var result = Engine(schema, log).PerformUpgrade();
+                var result = Engine(schema, log, include).PerformUpgrade();
                 if (!result.Successful)
                     throw new InvalidOperationException(
                         $"Migration {result.ErrorScript?.Name ?? "(unknown)"} failed: {result.Error?.Message}", result.Error);
@@ -76,10 +77,10 @@ public sealed class DatabaseMigrator(string connectionString, ILogger logger)
         return pending;
     }
 
-    private UpgradeEngine Engine(string schema, IUpgradeLog log) =>
+    private UpgradeEngine Engine(string schema, IUpgradeLog log, Func<string, bool>? include = null) =>
         DeployChanges.To
             .PostgresqlDatabase(connectionString)
-            .WithScripts(ScriptsFor(schema))
+            .WithScripts(ScriptsFor(schema).Where(s => include?.Invoke(s.Name) ?? true))
             .JournalToPostgresqlTable(schema, "schemaversions")
             .WithTransactionPerScript()
             .LogTo(log)

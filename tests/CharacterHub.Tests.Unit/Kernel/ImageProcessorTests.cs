@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.IO.Compression;
 using CharacterHub.Kernel.Imaging;
 using SkiaSharp;
 
@@ -32,7 +30,7 @@ public sealed class ImageProcessorTests
     [Test]
     public void ToSquares_DecompressionBomb_IsRefusedFromTheHeaderAlone()
     {
-        var bomb = PngHeaderOnly(20000, 20000);
+        var bomb = CharacterHub.Tests.Support.Images.PngHeaderOnly(20000, 20000);
         var e = Assert.Throws<ImageRejectedException>(() => ImageProcessor.ToSquares(bomb, [128]));
         Assert.That(e!.Message, Does.Contain("20000×20000"));
     }
@@ -52,37 +50,5 @@ public sealed class ImageProcessorTests
         using (var canvas = new SKCanvas(bitmap)) canvas.Clear(SKColors.SteelBlue);
         using var image = SKImage.FromBitmap(bitmap);
         return image.Encode(format, 90).ToArray();
-    }
-
-    /// <summary>A valid PNG that declares a huge size but carries almost no data: decoding it would need 1.6 GB.</summary>
-    private static byte[] PngHeaderOnly(int width, int height)
-    {
-        using var ms = new MemoryStream();
-        ms.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
-        var ihdr = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
-        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
-        ihdr[8] = 8; ihdr[9] = 6;
-        Chunk(ms, "IHDR", ihdr);
-        using (var z = new MemoryStream())
-        {
-            using (var deflate = new ZLibStream(z, CompressionLevel.Fastest, leaveOpen: true)) deflate.Write(new byte[1000]);
-            Chunk(ms, "IDAT", z.ToArray());
-        }
-        Chunk(ms, "IEND", []);
-        return ms.ToArray();
-    }
-
-    private static void Chunk(Stream s, string type, byte[] data)
-    {
-        Span<byte> len = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(len, data.Length);
-        s.Write(len);
-        var typeBytes = System.Text.Encoding.ASCII.GetBytes(type);
-        s.Write(typeBytes);
-        s.Write(data);
-        var crc = System.IO.Hashing.Crc32.HashToUInt32([.. typeBytes, .. data]);
-        BinaryPrimitives.WriteUInt32BigEndian(len, crc);
-        s.Write(len);
     }
 }

@@ -1,0 +1,51 @@
+using CharacterHub.Kernel.Validation;
+using CharacterHub.Modules.Characters.Domain;
+using CharacterHub.Modules.Characters.Features;
+using Microsoft.AspNetCore.Mvc.ModelBinding;
+
+namespace CharacterHub.Modules.Characters.Areas.Characters.Pages;
+
+/// <summary>What the shared editor partial needs from the New and Edit pages.</summary>
+internal interface IEditorPage
+{
+    CharacterForm Form { get; }
+    IReadOnlyList<CategoryOption> Categories { get; }
+    /// <summary>Only the creator changes visibility.</summary>
+    bool CanChangeVisibility { get; }
+    string SubmitLabel { get; }
+}
+
+internal static class EditorErrors
+{
+    /// <summary>Copies rule violations into ModelState under the form's field names ("Draft.X" → "Form.X"); lorebook
+    /// entries are reported on the lorebook with their number, since empty entries are dropped before validation.</summary>
+    public static void AddTo(ModelStateDictionary state, FieldErrors errors)
+    {
+        foreach (var (field, messages) in errors.All)
+            foreach (var message in messages)
+            {
+                if (field.StartsWith("Draft.Lorebook.Entries[", StringComparison.Ordinal))
+                {
+                    var n = int.Parse(field["Draft.Lorebook.Entries[".Length..field.IndexOf(']')]) + 1;
+                    state.AddModelError("Form.Entries", $"Entry {n}: {message}");
+                }
+                else
+                {
+                    var key = field.Replace("Draft.", "Form.", StringComparison.Ordinal) switch
+                    {
+                        "Form.Personality.Summary" => "Form.PersonalitySummary",
+                        "Form.Personality.BigFive" => "Form.Openness",
+                        "Form.Personality.Likes" => "Form.Likes",
+                        "Form.Personality.Dislikes" => "Form.Dislikes",
+                        "Form.Personality.Speech.Vocabulary" => "Form.Vocabulary",
+                        "Form.Personality.Speech.Quirks" => "Form.Quirks",
+                        "Form.Personality.Speech.Catchphrases" => "Form.Catchphrases",
+                        "Form.Lorebook" => "Form.Entries",
+                        var k when k.StartsWith("Form.Voice.", StringComparison.Ordinal) => "Form.Voice" + k["Form.Voice.".Length..],
+                        var k => k,
+                    };
+                    state.AddModelError(key, message);
+                }
+            }
+    }
+}
