@@ -41,6 +41,9 @@ internal static class CardJson
         if (utf8.StartsWith("\uFEFF"u8)) utf8 = utf8[3..];
         if (utf8.Length > maxBytes)
             throw new CardReadException($"The {what} is {Size(utf8.Length)}; at most {Size(maxBytes)} is accepted.");
+        // System.Text.Json checks UTF-8 only when a string is read, long after parsing; checking up front turns
+        // a later crash in some field into one clear message (and the check is vectorised, so it is cheap).
+        if (!Utf8.IsValid(utf8)) throw new CardReadException($"The {what} is not valid UTF-8 text.");
         JsonNode? node;
         try
         {

@@ -171,7 +171,7 @@ internal static class CardReader
     {
         // Base64 is 4/3 of the JSON, so the text may be up to that much larger than the JSON limit.
         var textLimit = (int)Math.Min(int.MaxValue - 64, limits.MaxCardJsonBytes * 4L / 3 + 64);
-        var text = PngCodec.ExtractText(png, chunk, textLimit, out var textLength);
+        var text = PngCodec.ExtractText(png, chunk, textLimit, limits.MaxCardJsonBytes, out var textLength);
         try
         {
             var json = PngCodec.DecodePayload(text.AsSpan(0, textLength), limits.MaxCardJsonBytes, chunk.Keyword, out var jsonLength);
@@ -202,7 +202,8 @@ internal static class CardReader
             var index = text.Keyword[prefix.Length..].TrimStart(':');
             try
             {
-                var raw = PngCodec.ExtractText(png, text, (int)Math.Min(int.MaxValue - 64, limits.MaxPngChunkBytes), out var rawLength);
+                var cap = (int)Math.Min(int.MaxValue - 64, limits.MaxPngChunkBytes);
+                var raw = PngCodec.ExtractText(png, text, cap, cap, out var rawLength);
                 try
                 {
                     var data = PngCodec.DecodePayload(raw.AsSpan(0, rawLength), (int)limits.MaxPngChunkBytes, text.Keyword, out var length);

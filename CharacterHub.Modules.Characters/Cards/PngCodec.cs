@@ -104,12 +104,12 @@ internal static class PngCodec
     /// Returns the text of a chunk as bytes in a pooled buffer (caller returns it). Compressed text is inflated
     /// with a hard ceiling so a tiny zTXt cannot expand into gigabytes.
     /// </summary>
-    public static byte[] ExtractText(ReadOnlySpan<byte> png, PngTextChunk text, int maxBytes, out int length)
+    public static byte[] ExtractText(ReadOnlySpan<byte> png, PngTextChunk text, int maxBytes, int reportedLimit, out int length)
     {
         var source = png.Slice(text.TextStart, text.TextLength);
         if (!text.Compressed)
         {
-            if (source.Length > maxBytes) throw TooBig(maxBytes);
+            if (source.Length > maxBytes) throw TooBig(reportedLimit);
             var copy = ArrayPool<byte>.Shared.Rent(Math.Max(1, source.Length));
             source.CopyTo(copy);
             length = source.Length;
@@ -125,7 +125,7 @@ internal static class PngCodec
             {
                 if (length == buffer.Length)
                 {
-                    if (buffer.Length > maxBytes) throw TooBig(maxBytes);
+                    if (buffer.Length > maxBytes) throw TooBig(reportedLimit);
                     var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, maxBytes + 1L));
                     buffer.AsSpan(0, length).CopyTo(bigger);
                     ArrayPool<byte>.Shared.Return(buffer);
@@ -134,7 +134,7 @@ internal static class PngCodec
                 var read = zlib.Read(buffer, length, buffer.Length - length);
                 if (read == 0) break;
                 length += read;
-                if (length > maxBytes) throw TooBig(maxBytes);
+                if (length > maxBytes) throw TooBig(reportedLimit);
             }
             return buffer;
         }
