@@ -33,4 +33,6 @@ internal sealed record CardLimits
     public int MaxCompressionRatio { get; init; } = 200;
 
     public int MaxLorebookEntries { get; init; } = 20_000;
+
+    public int MaxNameLength { get; init; } = 256;
 }
