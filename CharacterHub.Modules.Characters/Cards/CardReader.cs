@@ -93,10 +93,10 @@ internal static class CardReader
         {
             return CardReadResult.Fail(e.Message);
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException
-                                      or InvalidOperationException or OverflowException or IndexOutOfRangeException)
+        catch (Exception e) when (e is not (OutOfMemoryException or StackOverflowException or ThreadAbortException))
         {
-            // A parser bug must not turn bad input into a server error; the type name helps a bug report.
+            // This is the trust boundary for uploaded files: whatever a third-party parser (zip, zlib, JSON)
+            // throws on hostile bytes becomes a refusal, not a server error; the type name helps a bug report.
             return CardReadResult.Fail($"The file could not be read as a character card ({e.GetType().Name}).");
         }
     }
@@ -245,8 +245,18 @@ internal static class CardReader
                 lastError = e;
             }
         }
-        if (lastError is not null) throw lastError;
-        return CardReadResult.Fail(NotACard("a JPEG image", fileName));
+        if (lastError is null) return CardReadResult.Fail(NotACard("a JPEG image", fileName));
+        try
+        {
+            // Tools that fix up the zip's offsets after appending it (zip -A) make it readable only as a whole.
+            var whole = ReadCharx(file, 0, fallbackName, CardContainer.JpegCharx, null, limits, warnings);
+            var zipStart = span.IndexOf(CharxCodec.LocalHeader);
+            return CardReadResult.Ok(whole.Card!, whole.Spec, whole.Container, file.AsMemory(0, zipStart), whole.Files, whole.Warnings);
+        }
+        catch (CardReadException)
+        {
+            throw lastError;
+        }
     }
 
     private static CardReadResult ReadCharx(byte[] file, int offset, string fallbackName, CardContainer container,

@@ -11,8 +11,13 @@ internal static class CardWriter
     /// <summary>UTF-8 JSON, <c>chara_card_v2</c>/2.0 or <c>chara_card_v3</c>/3.0.</summary>
     public static byte[] WriteJson(CharacterCard card, CardSpec spec) => CardJson.ToUtf8(CardJson.ToJson(card, spec));
 
-    public static byte[] WriteLorebookJson(Lorebook book) =>
-        CardJson.ToUtf8(new JsonObject { ["spec"] = CardJson.SpecLorebookV3, ["data"] = CardJson.LorebookToJson(book) });
+    public static byte[] WriteLorebookJson(Lorebook book)
+    {
+        var root = new JsonObject { ["spec"] = CardJson.SpecLorebookV3, ["data"] = CardJson.LorebookToJson(book) };
+        foreach (var (key, value) in book.UnknownTopLevel)
+            if (!root.ContainsKey(key)) root[key] = value?.DeepClone();
+        return CardJson.ToUtf8(root);
+    }
 
     /// <summary>
     /// Embeds the card in a PNG image the way SillyTavern does: old <c>chara</c>/<c>ccv3</c> text chunks (any case,

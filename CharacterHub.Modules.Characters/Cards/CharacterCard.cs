@@ -75,6 +75,9 @@ internal sealed class Lorebook
     public JsonObject Extensions { get; set; } = [];
     public List<LorebookEntry> Entries { get; set; } = [];
     public JsonObject Unknown { get; set; } = [];
+
+    /// <summary>Keys next to <c>spec</c>/<c>data</c> in a standalone <c>lorebook_v3</c> file; unused inside a card.</summary>
+    public JsonObject UnknownTopLevel { get; set; } = [];
 }
 
 internal sealed class LorebookEntry

@@ -48,7 +48,7 @@ internal static class LorebookReader
         {
             return LorebookReadResult.Fail(e.Message);
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException)
+        catch (Exception e) when (e is not (OutOfMemoryException or StackOverflowException or ThreadAbortException))
         {
             return LorebookReadResult.Fail($"The file could not be read as a lorebook ({e.GetType().Name}).");
         }
@@ -62,7 +62,7 @@ internal static class LorebookReader
             root.Remove("data");
             var book = CardJson.ReadLorebook(data, warnings);
             foreach (var (key, value) in Detach(root))
-                if (key != "spec") book.Unknown["_root_" + key] = value;
+                if (key != "spec") book.UnknownTopLevel[key] = value;
             return book;
         }
         if (root["data"] is JsonObject { } cardData && root.ContainsKey("spec"))

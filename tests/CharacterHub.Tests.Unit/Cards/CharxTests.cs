@@ -52,6 +52,22 @@ public sealed class CharxTests
     }
 
     [Test]
+    public void Read_JpegWithCharxWhoseOffsetsCountTheJpeg_IsReadAsAWhole()
+    {
+        byte[] jpeg = [0xFF, 0xD8, 0xFF, 0xC0, 0, 11, 8, 0, 2, 0, 2, 1, 1, 0x11, 0, 0xFF, 0xD9];
+        using var output = new MemoryStream();
+        output.Write(jpeg);
+        // Writing the zip into the same stream makes its offsets absolute, as `zip -A` leaves them.
+        using (var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true))
+        using (var s = zip.CreateEntry("card.json").Open())
+            s.Write(CardWithAssets());
+        var result = CardReader.Read(output.ToArray(), "card.jpeg");
+        Assert.That(result.Error, Is.Null);
+        Assert.That(result.Container, Is.EqualTo(CardContainer.JpegCharx));
+        Assert.That(result.Avatar!.Value.ToArray(), Is.EqualTo(jpeg));
+    }
+
+    [Test]
     public void WriteCharx_PutsAssetsUnderTypedFoldersAndRewritesUris()
     {
         var card = new CharacterCard

@@ -54,7 +54,7 @@ public sealed class LorebookTests
     public void ReadLorebook_V3_ReadsEntriesAndKeepsUnknownKeys()
     {
         const string json = """
-            {"spec":"lorebook_v3","data":{"name":"World","scan_depth":3,"extensions":{"e":1},"custom":true,"entries":[
+            {"spec":"lorebook_v3","app":{"v":1},"data":{"name":"World","scan_depth":3,"extensions":{"e":1},"custom":true,"entries":[
               {"keys":["a"],"content":"@@depth 2\nA","extensions":{},"enabled":true,"insertion_order":5,"use_regex":true,"id":"x1","name":"First","priority":9}]}}
             """;
         var result = LorebookReader.Read(Encoding.UTF8.GetBytes(json), "w.json");
@@ -66,6 +66,7 @@ public sealed class LorebookTests
         Assert.That(entry.Decorators.Depth, Is.EqualTo(2));
         var written = JsonNode.Parse(CardWriter.WriteLorebookJson(book))!;
         JsonAssert.ContainsAll(JsonNode.Parse(json)!["data"], written["data"]);
+        Assert.That(JsonNode.DeepEquals(written["app"], JsonNode.Parse("{\"v\":1}")), Is.True, "unknown root keys stay at the root");
     }
 
     [Test]
