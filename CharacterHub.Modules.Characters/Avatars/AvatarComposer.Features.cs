@@ -60,14 +60,14 @@ internal static partial class AvatarComposer
             switch (spec.Mode)
             {
                 case EyeMode.Happy:
-                    scene.Path(new PathBuilder().Move(ex - 19, EyeY + 6).Quad(ex, EyeY - 22, ex + 19, EyeY + 6), AvatarPaint.Line(Ink, 7));
+                    FeatureStroke(scene, c, new PathBuilder().Move(ex - 19, EyeY + 6).Quad(ex, EyeY - 22, ex + 19, EyeY + 6), 7);
                     break;
                 case EyeMode.Heart:
                     scene.Path(HeartPath(ex, EyeY, 21), AvatarPaint.Outlined(HeartRed, HeartRed.Darken(0.35), 4));
                     scene.Ellipse(ex - 9, EyeY - 9, 4, 5, AvatarPaint.Solid(White, 0.85));
                     break;
                 case EyeMode.Closed:
-                    scene.Path(new PathBuilder().Move(ex - 19, EyeY).Quad(ex, EyeY + 10, ex + 19, EyeY), AvatarPaint.Line(Ink, 6));
+                    FeatureStroke(scene, c, new PathBuilder().Move(ex - 19, EyeY).Quad(ex, EyeY + 10, ex + 19, EyeY), 6);
                     break;
                 default:
                     OpenEye(scene, p.EyeShape, spec, ex, s, c);
@@ -167,7 +167,7 @@ internal static partial class AvatarComposer
         }
     }
 
-    private static void Mouth(AvatarScene scene, MouthStyle style, Expression e)
+    private static void Mouth(AvatarScene scene, MouthStyle style, Expression e, Palette c)
     {
         var hw = style switch
         {
@@ -176,46 +176,45 @@ internal static partial class AvatarComposer
             _ => 29.0,
         };
         const double my = MouthY;
-        var line = AvatarPaint.Line(Ink, 6);
         switch (e)
         {
             case Expression.Neutral:
                 switch (style)
                 {
                     case MouthStyle.Neutral:
-                        scene.Path(new PathBuilder().Move(Cx - hw, my).Quad(Cx, my + 4, Cx + hw, my), line);
+                        FeatureStroke(scene, c, new PathBuilder().Move(Cx - hw, my).Quad(Cx, my + 4, Cx + hw, my), 6);
                         break;
                     case MouthStyle.Smile:
                     case MouthStyle.Small:
-                        scene.Path(new PathBuilder().Move(Cx - hw, my - 5).Quad(Cx, my + 18, Cx + hw, my - 5), line);
+                        FeatureStroke(scene, c, new PathBuilder().Move(Cx - hw, my - 5).Quad(Cx, my + 18, Cx + hw, my - 5), 6);
                         break;
                     case MouthStyle.Smirk:
-                        scene.Path(new PathBuilder().Move(Cx - hw, my + 3).Quad(Cx + hw * 0.3, my + 10, Cx + hw, my - 10), line);
+                        FeatureStroke(scene, c, new PathBuilder().Move(Cx - hw, my + 3).Quad(Cx + hw * 0.3, my + 10, Cx + hw, my - 10), 6);
                         break;
                     case MouthStyle.Wide:
-                        OpenMouth(scene, hw, my - 6, 26, teeth: true, tongue: false);
+                        OpenMouth(scene, c, hw, my - 6, 26, teeth: true, tongue: false);
                         break;
                 }
                 break;
             case Expression.Joy:
-                OpenMouth(scene, hw * 1.15, my - 8, 36, teeth: true, tongue: true);
+                OpenMouth(scene, c, hw * 1.15, my - 8, 36, teeth: true, tongue: true);
                 break;
             case Expression.Sadness:
-                scene.Path(new PathBuilder().Move(Cx - hw * 0.9, my + 10).Quad(Cx, my - 14, Cx + hw * 0.9, my + 10), line);
+                FeatureStroke(scene, c, new PathBuilder().Move(Cx - hw * 0.9, my + 10).Quad(Cx, my - 14, Cx + hw * 0.9, my + 10), 6);
                 break;
             case Expression.Anger:
             {
-                // Bared, clenched teeth under a frown: the corners pull down.
-                var w = Math.Max(hw, 30);
+                // Bared, clenched teeth in a downturned mouth; big enough to read at thumbnail size.
+                var w = Math.Max(hw, 34);
                 var teeth = new PathBuilder()
-                    .Move(Cx - w, my + 12).Quad(Cx, my - 16, Cx + w, my + 12)
-                    .Quad(Cx, my + 8, Cx - w, my + 12).Close().Build();
+                    .Move(Cx - w, my + 14).Quad(Cx, my - 26, Cx + w, my + 14)
+                    .Quad(Cx, my + 8, Cx - w, my + 14).Close().Build();
                 scene.Path(teeth, AvatarPaint.Solid(White));
-                scene.Path(new PathBuilder().Move(Cx - w + 6, my + 5).Quad(Cx, my - 4, Cx + w - 6, my + 5), AvatarPaint.Line(Ink, 3));
+                scene.Path(new PathBuilder().Move(Cx - w + 8, my + 6).Quad(Cx, my - 8, Cx + w - 8, my + 6), AvatarPaint.Line(Ink, 3.5));
                 foreach (var t in new[] { -0.5, -0.17, 0.17, 0.5 })
-                    scene.Path(new PathBuilder().Move(Cx + w * t, my - 2 + t * t * 14).Line(Cx + w * t, my + 10 + t * t * 6),
-                        AvatarPaint.Line(Ink, 3));
-                scene.Path(teeth, AvatarPaint.Line(Ink, 5));
+                    scene.Path(new PathBuilder().Move(Cx + w * t, my - 5 + t * t * 16).Line(Cx + w * t, my + 10 + t * t * 6),
+                        AvatarPaint.Line(Ink, 3.5));
+                FeatureStroke(scene, c, teeth, 6);
                 break;
             }
             case Expression.Fear:
@@ -228,7 +227,7 @@ internal static partial class AvatarComposer
                     var x0 = Cx - w + step * i;
                     b.Quad(x0 + step / 2, my + (i % 2 == 0 ? -7 : 15), x0 + step, my + 4);
                 }
-                scene.Path(b, AvatarPaint.Line(Ink, 5.5));
+                FeatureStroke(scene, c, b, 5.5);
                 break;
             }
             case Expression.Surprise:
@@ -243,23 +242,22 @@ internal static partial class AvatarComposer
                         .Quad(Cx + w * 0.05, my + 30, Cx + w * 0.45, my + 28)
                         .Quad(Cx + w * 0.75, my + 24, Cx + w * 0.72, my + 2).Close(),
                     AvatarPaint.Outlined(Tongue, Ink, 4));
-                scene.Path(new PathBuilder()
+                FeatureStroke(scene, c, new PathBuilder()
                         .Move(Cx - w, my + 8)
                         .Cubic(Cx - w * 0.55, my - 6, Cx - w * 0.2, my + 12, Cx + w * 0.25, my + 2)
-                        .Quad(Cx + w * 0.7, my - 8, Cx + w, my - 10),
-                    line);
+                        .Quad(Cx + w * 0.7, my - 8, Cx + w, my - 10), 6);
                 break;
             }
             case Expression.Love:
-                OpenMouth(scene, hw * 0.85, my - 6, 22, teeth: false, tongue: true);
+                OpenMouth(scene, c, hw * 0.85, my - 6, 22, teeth: false, tongue: true);
                 break;
             case Expression.Thinking:
-                scene.Path(new PathBuilder().Move(Cx - hw * 0.3, my + 6).Quad(Cx + hw * 0.3, my + 4, Cx + hw * 0.85, my - 4), line);
+                FeatureStroke(scene, c, new PathBuilder().Move(Cx - hw * 0.3, my + 6).Quad(Cx + hw * 0.3, my + 4, Cx + hw * 0.85, my - 4), 6);
                 break;
         }
     }
 
-    private static void OpenMouth(AvatarScene scene, double hw, double top, double depth, bool teeth, bool tongue)
+    private static void OpenMouth(AvatarScene scene, Palette c, double hw, double top, double depth, bool teeth, bool tongue)
     {
         var outline = new PathBuilder()
             .Move(Cx - hw, top)
@@ -272,6 +270,6 @@ internal static partial class AvatarComposer
         if (teeth) children.Add(new RectShape(Cx - hw, top - 4, hw * 2, 13, 0, AvatarPaint.Solid(White)));
         if (tongue) children.Add(new EllipseShape(Cx, top + depth + 2, hw * 0.55, depth * 0.42, AvatarPaint.Solid(Tongue)));
         scene.Add(new ClipGroup(outline, children));
-        scene.Path(outline, AvatarPaint.Line(Ink, 5));
+        FeatureStroke(scene, c, outline, 5);
     }
 }

@@ -62,9 +62,9 @@ internal static partial class AvatarComposer
             case HairStyle.Ponytail:
             {
                 var b = new PathBuilder()
-                    .Move(Cx + h.W - 30, h.Top + 30)
-                    .Cubic(Cx + h.W + 80, h.Top + 10, Cx + h.W + 76, 340, Cx + h.W + 30, 420)
-                    .Cubic(Cx + h.W + 44, 340, Cx + h.W + 26, 250, Cx + h.W - 10, h.Top + 100)
+                    .Move(Cx + h.W - 40, h.Top + 24)
+                    .Cubic(Cx + h.W + 96, h.Top - 6, Cx + h.W + 92, 340, Cx + h.W + 34, 430)
+                    .Cubic(Cx + h.W + 34, 340, Cx + h.W + 8, 260, Cx + h.W - 24, h.Top + 110)
                     .Close();
                 scene.Path(b, HairPaint(c));
                 scene.Path(new PathBuilder().Move(Cx + h.W + 30, h.Top + 80).Quad(Cx + h.W + 54, 250, Cx + h.W + 40, 340),
@@ -175,7 +175,7 @@ internal static partial class AvatarComposer
                     foreach (var x in new[] { -40.0, 0, 40 })
                         scene.Path(new PathBuilder().Move(Cx + x - 10, 166).Quad(Cx + x + 4, h.Top + 14, Cx + x + 30, h.Top - 4),
                             AvatarPaint.Line(c.HairLine, 3));
-                    scene.Ellipse(Cx + w + 4, h.Top + 58, 9, 15, AvatarPaint.Outlined(c.HairLine, c.HairLine.Darken(0.3), 3));
+                    scene.Ellipse(Cx + w + 12, h.Top + 50, 10, 16, AvatarPaint.Outlined(c.HairLine, c.HairLine.Darken(0.3), 3));
                 }
                 break;
             }

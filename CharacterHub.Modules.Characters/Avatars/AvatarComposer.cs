@@ -31,7 +31,7 @@ internal static partial class AvatarComposer
 
     private sealed record Palette(
         AvatarColor Skin, AvatarColor SkinShade, AvatarColor SkinLine,
-        AvatarColor Hair, AvatarColor HairLine, AvatarColor Brow, AvatarColor Eye);
+        AvatarColor Hair, AvatarColor HairLine, AvatarColor Brow, AvatarColor Eye, AvatarColor? LineHalo);
 
     public static AvatarScene Compose(AvatarParameters p, Expression expression)
     {
@@ -40,15 +40,21 @@ internal static partial class AvatarComposer
             : $"Avatar showing {SnakeNames<Expression>.Name(expression)}";
         var scene = new AvatarScene(title);
         var head = HeadFor(p.FaceShape);
+        // Brows take the hair colour but stay dark enough to read on pale hair; on very dark skin that is not
+        // enough contrast for the expressions to read, so they go darker still.
+        var brow = (p.HairStyle == HairStyle.Bald ? AvatarColor.FromHex("#4a3428") : p.HairColor).Mix(Ink, 0.55);
+        if (p.SkinTone.Luminance - brow.Luminance < 0.15) brow = p.SkinTone.Darken(0.72);
         var colors = new Palette(
             p.SkinTone,
             p.SkinTone.Darken(0.09),
             p.SkinTone.Darken(0.34),
             p.HairColor,
             p.HairColor.Darken(0.35),
-            // Brows take the hair colour but stay dark enough to read on pale hair and pale skin.
-            (p.HairStyle == HairStyle.Bald ? AvatarColor.FromHex("#4a3428") : p.HairColor).Mix(Ink, 0.55),
-            p.EyeColor);
+            brow,
+            p.EyeColor,
+            // Dark ink lines vanish on very dark skin; a soft lighter edge under them keeps mouths and closed
+            // eyes readable without changing the style for everyone else.
+            p.SkinTone.Luminance < 0.3 ? p.SkinTone.Lighten(0.3) : null);
 
         Background(scene, p);
         if (p.Has(Accessories.Halo)) HaloBack(scene, head);
@@ -222,7 +228,15 @@ internal static partial class AvatarComposer
         scene.Path(new PathBuilder().Move(Cx + 3, NoseY - 12).Quad(Cx + 11, NoseY + 4, Cx - 5, NoseY + 6), AvatarPaint.Line(c.SkinLine, 5));
         Eyes(scene, p, e, c);
         Brows(scene, p, e, c);
-        Mouth(scene, p.MouthStyle, e);
+        Mouth(scene, p.MouthStyle, e, c);
+    }
+
+    private static void FeatureStroke(AvatarScene scene, Palette c, PathBuilder path, double width) => FeatureStroke(scene, c, path.Build(), width);
+
+    private static void FeatureStroke(AvatarScene scene, Palette c, AvatarPath path, double width)
+    {
+        if (c.LineHalo is { } halo) scene.Path(path, AvatarPaint.Line(halo, width + 5, 0.7));
+        scene.Path(path, AvatarPaint.Line(Ink, width));
     }
 
     private static void Freckles(AvatarScene scene, Palette c)

@@ -18,6 +18,8 @@ internal static class AvatarRenderer
     /// <summary>Bump whenever drawing changes, so cached images keyed by <see cref="CacheKey"/> are not served stale.</summary>
     public const int DrawingVersion = 1;
 
+    private static readonly SKPngEncoderOptions PngOptions = new(SKPngEncoderFilterFlags.Sub | SKPngEncoderFilterFlags.Up, 4);
+
     public static AvatarScene Compose(AvatarParameters parameters, Expression expression = Expression.Neutral)
     {
         ArgumentNullException.ThrowIfNull(parameters);
@@ -43,7 +45,11 @@ internal static class AvatarRenderer
         SkiaAvatarPainter.Paint(canvas, scene);
         canvas.Flush();
         using var image = surface.Snapshot();
-        using var data = image.Encode(SKEncodedImageFormat.Png, 100);
+        using var pixels = image.PeekPixels();
+        // Encoding, not drawing, dominates the cost: Sub|Up filtering at zlib level 4 is about twice as fast as
+        // the default (all filters, level 6) for files some 5% larger, which flat colour art barely notices.
+        using var data = pixels.Encode(PngOptions)
+            ?? throw new InvalidOperationException("The avatar could not be encoded as PNG.");
         return data.ToArray();
     }
 
