@@ -27,8 +27,12 @@ internal static class AvatarRenderer
         return AvatarComposer.Compose(parameters, expression);
     }
 
+    /// <summary>
+    /// A standalone SVG document (also safe to inline in HTML: its ids are prefixed with the cache key, so several
+    /// avatars on one page do not clash).
+    /// </summary>
     public static string ToSvg(AvatarParameters parameters, Expression expression = Expression.Neutral) =>
-        SvgAvatarWriter.Write(Compose(parameters, expression));
+        SvgAvatarWriter.Write(Compose(parameters, expression), "av" + CacheKey(parameters, expression)[..10]);
 
     public static byte[] ToPng(AvatarParameters parameters, Expression expression, int size)
     {

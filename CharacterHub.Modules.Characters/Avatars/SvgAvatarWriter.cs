@@ -13,8 +13,14 @@ internal static class SvgAvatarWriter
 {
     private const string SvgNamespace = "http://www.w3.org/2000/svg";
 
-    public static string Write(AvatarScene scene)
+    /// <param name="idPrefix">
+    /// Prefix for every id in the document. Pages inline several avatars at once and ids are global to an HTML
+    /// document, so two SVGs both defining "c0" would clip each other's shapes.
+    /// </param>
+    public static string Write(AvatarScene scene, string idPrefix)
     {
+        if (idPrefix.Length == 0 || !idPrefix.All(ch => char.IsAsciiLetterLower(ch) || char.IsAsciiDigit(ch)) || !char.IsAsciiLetter(idPrefix[0]))
+            throw new ArgumentException("An id prefix is a lower-case letter followed by letters and digits.", nameof(idPrefix));
         var builder = new StringBuilder(16 * 1024);
         var settings = new XmlWriterSettings
         {
@@ -25,30 +31,30 @@ internal static class SvgAvatarWriter
         };
         using (var xml = XmlWriter.Create(builder, settings))
         {
-            var ids = 0;
+            var ids = new IdSource(idPrefix);
             xml.WriteStartElement("svg", SvgNamespace);
             xml.WriteAttributeString("viewBox", "0 0 512 512");
             xml.WriteAttributeString("width", "512");
             xml.WriteAttributeString("height", "512");
             xml.WriteAttributeString("role", "img");
-            xml.WriteAttributeString("aria-labelledby", "title");
+            xml.WriteAttributeString("aria-labelledby", idPrefix + "-title");
             xml.WriteStartElement("title", SvgNamespace);
-            xml.WriteAttributeString("id", "title");
+            xml.WriteAttributeString("id", idPrefix + "-title");
             xml.WriteString(scene.Title);
             xml.WriteEndElement();
-            foreach (var shape in scene.Shapes) WriteShape(xml, shape, ref ids);
+            foreach (var shape in scene.Shapes) WriteShape(xml, shape, ids);
             xml.WriteEndElement();
         }
         return builder.ToString();
     }
 
-    private static void WriteShape(XmlWriter xml, AvatarShape shape, ref int ids)
+    private static void WriteShape(XmlWriter xml, AvatarShape shape, IdSource ids)
     {
         switch (shape)
         {
             case EllipseShape e:
             {
-                var gradientId = WriteGradient(xml, e.Paint, ref ids);
+                var gradientId = WriteGradient(xml, e.Paint, ids);
                 var circle = e.Rx == e.Ry;
                 xml.WriteStartElement(circle ? "circle" : "ellipse", SvgNamespace);
                 Number(xml, "cx", e.Cx);
@@ -68,7 +74,7 @@ internal static class SvgAvatarWriter
             }
             case RectShape r:
             {
-                var gradientId = WriteGradient(xml, r.Paint, ref ids);
+                var gradientId = WriteGradient(xml, r.Paint, ids);
                 xml.WriteStartElement("rect", SvgNamespace);
                 Number(xml, "x", r.X);
                 Number(xml, "y", r.Y);
@@ -85,7 +91,7 @@ internal static class SvgAvatarWriter
             }
             case PathShape p:
             {
-                var gradientId = WriteGradient(xml, p.Paint, ref ids);
+                var gradientId = WriteGradient(xml, p.Paint, ids);
                 xml.WriteStartElement("path", SvgNamespace);
                 xml.WriteAttributeString("d", PathData(p.Path));
                 WritePaint(xml, p.Paint, gradientId);
@@ -94,7 +100,7 @@ internal static class SvgAvatarWriter
             }
             case ClipGroup g:
             {
-                var clipId = "c" + (ids++).ToString(CultureInfo.InvariantCulture);
+                var clipId = ids.Next('c');
                 xml.WriteStartElement("defs", SvgNamespace);
                 xml.WriteStartElement("clipPath", SvgNamespace);
                 xml.WriteAttributeString("id", clipId);
@@ -105,7 +111,7 @@ internal static class SvgAvatarWriter
                 xml.WriteEndElement();
                 xml.WriteStartElement("g", SvgNamespace);
                 xml.WriteAttributeString("clip-path", $"url(#{clipId})");
-                foreach (var child in g.Children) WriteShape(xml, child, ref ids);
+                foreach (var child in g.Children) WriteShape(xml, child, ids);
                 xml.WriteEndElement();
                 break;
             }
@@ -114,10 +120,17 @@ internal static class SvgAvatarWriter
         }
     }
 
-    private static string? WriteGradient(XmlWriter xml, AvatarPaint paint, ref int ids)
+    private sealed class IdSource(string prefix)
+    {
+        private int _next;
+
+        public string Next(char kind) => string.Create(CultureInfo.InvariantCulture, $"{prefix}-{kind}{_next++}");
+    }
+
+    private static string? WriteGradient(XmlWriter xml, AvatarPaint paint, IdSource ids)
     {
         if (paint.Gradient is not { } g) return null;
-        var id = "g" + (ids++).ToString(CultureInfo.InvariantCulture);
+        var id = ids.Next('g');
         xml.WriteStartElement("defs", SvgNamespace);
         xml.WriteStartElement("linearGradient", SvgNamespace);
         xml.WriteAttributeString("id", id);

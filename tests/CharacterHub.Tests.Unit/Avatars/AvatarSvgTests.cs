@@ -44,7 +44,7 @@ public sealed class AvatarSvgTests
                 Assert.That(attribute.Name.LocalName, Does.Not.Contain("href").IgnoreCase);
                 Assert.That(attribute.Name.LocalName, Is.Not.EqualTo("style"));
                 if (attribute.Value.Contains("url(", StringComparison.Ordinal))
-                    Assert.That(attribute.Value, Does.Match(@"^url\(#[cg]\d+\)$"), "only references to ids in this document");
+                    Assert.That(attribute.Value, Does.Match(@"^url\(#av[0-9a-f]{10}-[cg]\d+\)$"), "only references to ids in this document");
             }
         }
 
@@ -106,6 +106,26 @@ public sealed class AvatarSvgTests
             Assert.That(all.Distinct().Count(), Is.EqualTo(all.Length), "every expression looks different from every other");
             Assert.That(all.Skip(1), Has.None.EqualTo(neutral));
         }
+    }
+
+    [Test]
+    public void ToSvg_IdsDifferBetweenAvatarsSoSeveralCanBeInlinedInOnePage()
+    {
+        static HashSet<string> Ids(string svg) =>
+            XDocument.Parse(svg).Descendants().Select(e => e.Attribute("id")?.Value).OfType<string>().ToHashSet();
+
+        var joy = Ids(AvatarRenderer.ToSvg(AvatarParameters.Default, Expression.Joy));
+        var anger = Ids(AvatarRenderer.ToSvg(AvatarParameters.Default, Expression.Anger));
+        var other = Ids(AvatarRenderer.ToSvg(AvatarParameters.Random(1), Expression.Joy));
+        Assert.That(joy, Has.Count.GreaterThanOrEqualTo(3), "title, background gradient, mouth clip");
+        Assert.That(joy.Overlaps(anger), Is.False);
+        Assert.That(joy.Overlaps(other), Is.False);
+
+        var doc = XDocument.Parse(AvatarRenderer.ToSvg(AvatarParameters.Default, Expression.Joy));
+        var references = doc.Descendants().SelectMany(e => e.Attributes())
+            .Where(a => a.Value.StartsWith("url(#", StringComparison.Ordinal) || a.Name.LocalName == "aria-labelledby")
+            .Select(a => a.Value.StartsWith("url(#", StringComparison.Ordinal) ? a.Value[5..^1] : a.Value);
+        Assert.That(references, Is.SubsetOf(joy), "every reference points at an id in the same document");
     }
 
     [Test]
