@@ -216,15 +216,18 @@ internal static partial class AvatarComposer
                     .Line(Cx + w - 8, JoinY).Quad(Cx + w - 8, 200, Cx + w - 30, 190).Line(Cx - w + 30, 190)
                     .Quad(Cx - w + 8, 200, Cx - w + 8, JoinY).Close();
                 scene.Path(sides, AvatarPaint.Solid(c.Hair, 0.55));
+                // A swept quiff: rises off the left temple, crests above the skull and falls to the right side.
                 var top = new PathBuilder()
-                    .Move(Cx - w + 10, 196)
-                    .Cubic(Cx - w - 14, h.Top - 10, Cx - 10, h.Top - 62, Cx + w + 10, h.Top + 6)
-                    .Quad(Cx + w + 24, h.Top + 36, Cx + w - 6, h.Top + 56)
-                    .Quad(Cx + 30, 194, Cx - 20, 204)
-                    .Quad(Cx - 60, 210, Cx - w + 10, 196)
+                    .Move(Cx - w + 6, 204)
+                    .Cubic(Cx - w - 8, h.Top + 10, Cx - w * 0.5, h.Top - 46, Cx + 10, h.Top - 40)
+                    .Cubic(Cx + w * 0.8, h.Top - 36, Cx + w + 22, h.Top + 14, Cx + w + 8, h.Top + 70)
+                    .Quad(Cx + w - 2, h.Top + 52, Cx + w - 26, h.Top + 56)
+                    .Cubic(Cx + 40, h.Top + 44, Cx - 10, 214, Cx - 36, 206)
+                    .Quad(Cx - 70, 198, Cx - w + 6, 204)
                     .Close();
                 scene.Path(top, HairPaint(c));
-                scene.Path(new PathBuilder().Move(Cx - 50, 196).Quad(Cx - 20, h.Top - 10, Cx + 60, h.Top - 14), AvatarPaint.Line(c.HairLine, 3.5));
+                scene.Path(new PathBuilder().Move(Cx - 60, 194).Cubic(Cx - 50, h.Top + 6, Cx, h.Top - 20, Cx + 60, h.Top - 16), AvatarPaint.Line(c.HairLine, 3.5));
+                scene.Path(new PathBuilder().Move(Cx - 20, 198).Cubic(Cx, h.Top + 30, Cx + 50, h.Top + 4, Cx + 90, h.Top + 20), AvatarPaint.Line(c.HairLine, 3.5));
                 break;
             }
             case HairStyle.Bald:
