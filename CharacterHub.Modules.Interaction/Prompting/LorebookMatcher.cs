@@ -69,7 +69,8 @@ internal sealed class LorebookMatcher(ITokenCounter tokens)
         var states = new EntryState[compiled.Entries.Length];
         var activated = new List<(int Index, ActivatedLoreEntry Hit)>();
 
-        ScanPass(compiled, chat, RecursionText.None, 0, states, activated, notes, random);
+        var progress = new ScanProgress(compiled.Entries.Length);
+        ScanPass(compiled, chat, RecursionText.None, 0, states, progress, activated, notes, random);
         if (book.RecursiveScanning)
         {
             var recursion = new StringBuilder();
@@ -86,7 +87,7 @@ internal sealed class LorebookMatcher(ITokenCounter tokens)
                 }
                 if (!added) break;
                 var text = recursion.ToString();
-                ScanPass(compiled, chat, new RecursionText(text, compiled.NeedsLowerCase ? text.ToLowerInvariant() : text), level, states, activated, notes, random);
+                ScanPass(compiled, chat, new RecursionText(text, compiled.NeedsLowerCase ? text.ToLowerInvariant() : text), level, states, progress, activated, notes, random);
             }
         }
 
@@ -113,6 +114,7 @@ internal sealed class LorebookMatcher(ITokenCounter tokens)
         in RecursionText recursion,
         int level,
         EntryState[] states,
+        ScanProgress progress,
         List<(int Index, ActivatedLoreEntry Hit)> activated,
         List<LoreNote> notes,
         Random random)
@@ -136,8 +138,21 @@ internal sealed class LorebookMatcher(ITokenCounter tokens)
                 var useRecursion = level > 0 && !source.ExcludeRecursion && recursion.Text.Length > 0;
                 var chatStart = chat.StartForDepth(entry.ScanDepth);
                 if (chatStart >= chat.Text.Length && !useRecursion) continue;
-                primary = FirstMatch(entry.Keys, entry, chat, chatStart, recursion, useRecursion, notes);
+                // Each text is searched for primary keys once: chat on the entry's first pass, recursion text only
+                // where it grew since. A primary hit held back by secondary keys is remembered, not searched again.
+                primary = progress.Primary[i];
+                if (primary is null && !progress.ChatSearched[i])
+                {
+                    progress.ChatSearched[i] = true;
+                    primary = FirstMatch(entry.Keys, entry, chat.Text, chat.Lower, chatStart, notes);
+                }
+                if (primary is null && useRecursion && progress.RecursionSearched[i] < recursion.Text.Length)
+                {
+                    primary = FirstMatch(entry.Keys, entry, recursion.Text, recursion.Lower, Math.Max(0, progress.RecursionSearched[i] - 1), notes);
+                    progress.RecursionSearched[i] = recursion.Text.Length;
+                }
                 if (primary is null) continue;
+                progress.Primary[i] = primary;
                 if (entry.SecondaryKeys.Length > 0 && !SecondaryAllows(entry, chat, chatStart, recursion, useRecursion, notes, out secondary)) continue;
                 how = level == 0 ? LoreActivation.Key : LoreActivation.Recursion;
             }
@@ -153,14 +168,20 @@ internal sealed class LorebookMatcher(ITokenCounter tokens)
         }
     }
 
-    private static string? FirstMatch(CompiledKey[] keys, CompiledEntry entry, in ChatText chat, int chatStart, in RecursionText recursion, bool useRecursion, List<LoreNote> notes)
+    private static string? FirstMatch(CompiledKey[] keys, CompiledEntry entry, string text, string lower, int start, List<LoreNote> notes)
     {
         foreach (var key in keys)
         {
-            if (key.Matches(chat.Text, chat.Lower, chatStart, entry, notes)) return key.Original;
-            if (useRecursion && key.Matches(recursion.Text, recursion.Lower, 0, entry, notes)) return key.Original;
+            if (key.Matches(text, lower, start, entry, notes)) return key.Original;
         }
         return null;
+    }
+
+    private sealed class ScanProgress(int count)
+    {
+        public readonly bool[] ChatSearched = new bool[count];
+        public readonly int[] RecursionSearched = new int[count];
+        public readonly string?[] Primary = new string?[count];
     }
 
     private static bool SecondaryAllows(CompiledEntry entry, in ChatText chat, int chatStart, in RecursionText recursion, bool useRecursion, List<LoreNote> notes, out string? matched)
