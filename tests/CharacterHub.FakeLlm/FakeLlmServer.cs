@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -41,6 +42,7 @@ public sealed partial class FakeLlmServer : IAsyncDisposable
     private static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private static readonly byte[] DataPrefix = "data: "u8.ToArray();
     private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
+    private static readonly TimeSpan DropGrace = TimeSpan.FromMilliseconds(200);
 
     private readonly WebApplication app;
     private readonly CancellationTokenSource stopping = new();
@@ -91,10 +93,14 @@ public sealed partial class FakeLlmServer : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
-            Args = ["--urls", "http://127.0.0.1:0"],
             ApplicationName = typeof(FakeLlmServer).Assembly.GetName().Name,
             ContentRootPath = AppContext.BaseDirectory,
         });
+        // The test host's bin folder holds the web app's appsettings (AllowedHosts, URLs); none of it applies here,
+        // and host filtering would turn away the made-up host names the SSRF tests resolve to loopback.
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["AllowedHosts"] = "*" });
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k =>
         {
@@ -293,6 +299,9 @@ public sealed partial class FakeLlmServer : IAsyncDisposable
                         await WriteRawEventAsync(response, "[DONE]", ct);
                         return;
                     case FakeLlmFault.DropConnection:
+                        // Abort resets the socket, and a reset can discard bytes the client has not read yet; the
+                        // pause lets the tokens already sent arrive, as they would before a real mid-stream drop.
+                        await Task.Delay(DropGrace, ct);
                         context.Abort();
                         return;
                 }
