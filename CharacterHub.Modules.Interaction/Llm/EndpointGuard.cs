@@ -153,7 +153,8 @@ internal sealed class EndpointGuard
 
     /// <summary>
     /// A handler for user-supplied endpoints. Proxies are off because the check must see the real destination, and
-    /// redirects stay on (an https upgrade is common) because each new connection is checked again.
+    /// redirects stay on (an https upgrade is common) because each new connection is checked again. The callback is
+    /// installed even when private endpoints are allowed, so name resolution is the same in both modes.
     /// </summary>
     public SocketsHttpHandler CreateHandler()
     {
@@ -165,7 +166,7 @@ internal sealed class EndpointGuard
             PooledConnectionLifetime = TimeSpan.FromMinutes(2),
             ConnectTimeout = TimeSpan.FromSeconds(15),
         };
-        if (!AllowPrivateEndpoints) handler.ConnectCallback = ConnectAsync;
+        handler.ConnectCallback = ConnectAsync;
         return handler;
     }
 

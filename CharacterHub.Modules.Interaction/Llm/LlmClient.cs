@@ -171,11 +171,24 @@ internal sealed class LlmClient
         {
             Temperature = (float?)s.Temperature,
             TopP = (float?)s.TopP,
-            MaxOutputTokenCount = s.MaxTokens,
             FrequencyPenalty = (float?)s.FrequencyPenalty,
             PresencePenalty = (float?)s.PresencePenalty,
         };
         foreach (var stop in s.Stop ?? []) options.StopSequences.Add(stop);
+        if (s.MaxTokens is { } max)
+        {
+            if (Connection.MaxTokensField == LlmMaxTokensField.MaxCompletionTokens)
+            {
+                options.MaxOutputTokenCount = max;
+            }
+            else
+            {
+                // The SDK only knows max_completion_tokens; the JSON patch is its one way to send the older field.
+#pragma warning disable SCME0001
+                options.Patch.Set("$.max_tokens"u8, max);
+#pragma warning restore SCME0001
+            }
+        }
         return options;
     }
 

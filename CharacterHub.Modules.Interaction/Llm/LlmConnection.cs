@@ -9,6 +9,16 @@ internal enum LlmRole
     Assistant,
 }
 
+/// <summary>Which JSON field carries the reply length limit.</summary>
+internal enum LlmMaxTokensField
+{
+    /// <summary><c>max_tokens</c>: understood by llama.cpp, KoboldCpp, Ollama, LM Studio, vLLM, OpenRouter and OpenAI's non-reasoning models.</summary>
+    MaxTokens,
+
+    /// <summary><c>max_completion_tokens</c>: what OpenAI's reasoning models require; not every local server knows it.</summary>
+    MaxCompletionTokens,
+}
+
 internal sealed record LlmMessage(LlmRole Role, string Content)
 {
     public static LlmMessage System(string content) => new(LlmRole.System, content);
@@ -56,6 +66,8 @@ internal sealed record LlmConnection(string BaseUrl, string ApiKey, string Model
 
     public LlmSampling DefaultSampling { get; init; } = LlmSampling.None;
 
+    public LlmMaxTokensField MaxTokensField { get; init; } = LlmMaxTokensField.MaxTokens;
+
     /// <summary>Longest wait for the first token of a stream, or for a whole non-streamed answer.</summary>
     public TimeSpan Timeout { get; init; } = DefaultTimeout;
 
@@ -84,7 +96,7 @@ internal sealed record LlmConnection(string BaseUrl, string ApiKey, string Model
 
     /// <summary>
     /// The site default connection, section keys: BaseUrl, ApiKey, Model, ContextSize, TimeoutSeconds,
-    /// StallTimeoutSeconds, Temperature, TopP, MaxTokens, FrequencyPenalty, PresencePenalty, Stop (array).
+    /// StallTimeoutSeconds, MaxTokensField (MaxTokens or MaxCompletionTokens), Temperature, TopP, MaxTokens, FrequencyPenalty, PresencePenalty, Stop (array).
     /// Returns null when no BaseUrl is configured.
     /// </summary>
     public static LlmConnection? FromConfiguration(IConfigurationSection section)
@@ -96,6 +108,7 @@ internal sealed record LlmConnection(string BaseUrl, string ApiKey, string Model
             ContextSize = section.GetValue("ContextSize", 8192),
             Timeout = TimeSpan.FromSeconds(section.GetValue("TimeoutSeconds", DefaultTimeout.TotalSeconds)),
             StallTimeout = TimeSpan.FromSeconds(section.GetValue("StallTimeoutSeconds", DefaultStallTimeout.TotalSeconds)),
+            MaxTokensField = section.GetValue("MaxTokensField", LlmMaxTokensField.MaxTokens),
             DefaultSampling = new LlmSampling
             {
                 Temperature = section.GetValue<double?>("Temperature"),

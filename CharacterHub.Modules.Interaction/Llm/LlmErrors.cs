@@ -39,11 +39,16 @@ internal static class LlmErrors
                     return new LlmError(LlmErrorKind.ConnectionLost, $"{endpoint} closed the connection before the reply was complete.");
             }
         }
+        if (Find<SocketException>(exception) is { SocketErrorCode: SocketError.ConnectionRefused or SocketError.HostNotFound
+                or SocketError.HostUnreachable or SocketError.NetworkUnreachable or SocketError.TryAgain } unreachable)
+        {
+            return new LlmError(LlmErrorKind.Unreachable, $"Could not connect to {endpoint} ({unreachable.Message}); is the server running and reachable?");
+        }
         if (Find<IOException>(exception) is not null || Find<SocketException>(exception) is not null)
         {
-            return responseStarted
-                ? new LlmError(LlmErrorKind.ConnectionLost, $"The connection to {endpoint} broke before the reply was complete.")
-                : new LlmError(LlmErrorKind.Unreachable, $"Could not talk to {endpoint}: {Innermost(exception).Message}");
+            // A reset on an open connection: the request went out, so the server was reachable.
+            return new LlmError(LlmErrorKind.ConnectionLost,
+                $"The connection to {endpoint} broke {(responseStarted ? "before the reply was complete" : "before a reply arrived")} ({Innermost(exception).Message}).");
         }
         if (exception is ClientResultException)
         {
