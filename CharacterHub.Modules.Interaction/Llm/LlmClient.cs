@@ -104,8 +104,9 @@ internal sealed class LlmClient
         }
         else
         {
-            // Some local servers end with [DONE] but never send a finish reason; the text is still whole.
-            yield return new LlmCompletedEvent(text.ToString(), finishReason ?? "stop", usage);
+            // A cleanly ended stream without a finish reason happens with some local servers; the text is kept but
+            // "unknown" tells the caller nobody said the reply was finished.
+            yield return new LlmCompletedEvent(text.ToString(), finishReason ?? "unknown", usage);
         }
     }
 

@@ -57,7 +57,7 @@ internal sealed class LlmClientFactory : IDisposable
     }
 
     private static ClientKey Key(LlmConnection c, string kind) =>
-        new(kind, c.NormalizedBaseUrl, c.ApiKey, c.Model, c.Timeout, c.Trusted);
+        new(kind, c.NormalizedBaseUrl, c.ApiKey, c.Model, c.Timeout, c.StallTimeout, c.Trusted);
 
     private ClientSettings Settings(LlmConnection c) => new(
         // The SDK refuses an empty key; local servers ignore whatever is sent.
@@ -65,13 +65,16 @@ internal sealed class LlmClientFactory : IDisposable
         new OpenAIClientOptions
         {
             Endpoint = new Uri(c.NormalizedBaseUrl + "/v1"),
-            NetworkTimeout = c.Timeout,
+            // LlmClient's own first-token, stall and call timers must fire first: they know which of those happened.
+            // The SDK's timer stays as a backstop for anything they do not cover.
+            NetworkTimeout = (c.Timeout > c.StallTimeout ? c.Timeout : c.StallTimeout) + TimeSpan.FromSeconds(5),
             // A retried stream would replay tokens the user already saw, and a 429 should reach the user now.
             RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
             Transport = c.Trusted ? trustedTransport : guardedTransport,
         });
 
-    private readonly record struct ClientKey(string Kind, string BaseUrl, string ApiKey, string Model, TimeSpan Timeout, bool Trusted);
+    private readonly record struct ClientKey(string Kind, string BaseUrl, string ApiKey, string Model, TimeSpan Timeout,
+        TimeSpan StallTimeout, bool Trusted);
 
     private sealed record ClientSettings(ApiKeyCredential Credential, OpenAIClientOptions Options);
 }

@@ -11,7 +11,10 @@ public enum FakeLlmFault
     /// <summary>Send a chunk that is not valid JSON after <see cref="FakeLlmBehavior.FaultAfterTokens"/> tokens, then end the stream.</summary>
     MalformedChunk,
 
-    /// <summary>Abort the TCP connection after <see cref="FakeLlmBehavior.FaultAfterTokens"/> tokens.</summary>
+    /// <summary>
+    /// Abort the TCP connection after <see cref="FakeLlmBehavior.FaultAfterTokens"/> tokens (200 ms after the last
+    /// one, so the client has read them: a reset discards unread bytes).
+    /// </summary>
     DropConnection,
 }
 
@@ -33,7 +36,7 @@ public sealed record FakeLlmBehavior
     /// <summary>Tokens per second while streaming; 0 or less sends them as fast as possible.</summary>
     public double TokensPerSecond { get; init; }
 
-    /// <summary>Delay before the response headers are sent (a server slow to answer at all).</summary>
+    /// <summary>Delay before the response headers are sent (a server that accepts the request but is slow to answer at all).</summary>
     public TimeSpan HeaderDelay { get; init; }
 
     /// <summary>Delay between the response headers and the first token (prompt processing).</summary>

@@ -6,9 +6,9 @@ namespace CharacterHub.Tests.Llm;
 public sealed class ConcurrencyTests : LlmTestBase
 {
     [Test]
-    public async Task Two_hundred_concurrent_streams_against_one_server_all_complete_with_their_own_reply()
+    public async Task Five_hundred_concurrent_streams_against_one_server_all_complete_with_their_own_reply()
     {
-        const int streams = 200;
+        const int streams = 500;
         // 8 tokens at 10/s keep every stream open for ~0.8 s, so they overlap.
         Server.Script(FakeLlmBehavior.EchoLastUserMessage() with { TokensPerSecond = 10 });
         var client = Client();
