@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -54,8 +56,18 @@ public sealed partial class FakeLlmServer : IAsyncDisposable
     private int activeStreams;
     private int peakStreams;
     private int completionCounter;
+    private int disposed;
 
-    private FakeLlmServer(WebApplication app) => this.app = app;
+    private readonly StrongBox<int> connections;
+
+    private FakeLlmServer(WebApplication app, StrongBox<int> connections)
+    {
+        this.app = app;
+        this.connections = connections;
+    }
+
+    /// <summary>TCP connections accepted so far.</summary>
+    public int ConnectionCount => Volatile.Read(ref connections.Value);
 
     /// <summary>The server root, e.g. <c>http://127.0.0.1:41234</c> (no trailing slash, no <c>/v1</c>).</summary>
     public string BaseUrl { get; private set; } = "";
@@ -100,10 +112,16 @@ public sealed partial class FakeLlmServer : IAsyncDisposable
         // and host filtering would turn away the made-up host names the SSRF tests resolve to loopback.
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["AllowedHosts"] = "*" });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
+        var connections = new StrongBox<int>();
         builder.WebHost.ConfigureKestrel(k =>
         {
+            // Counted at the TCP level, so a test can prove a refused endpoint was never even connected to.
+            k.Listen(IPAddress.Loopback, 0, listen => listen.Use(next => connection =>
+            {
+                Interlocked.Increment(ref connections.Value);
+                return next(connection);
+            }));
             // Benchmarks open many slow streams from one client; Kestrel must not shed them.
             k.Limits.MaxConcurrentConnections = null;
             k.Limits.MaxConcurrentUpgradedConnections = null;
@@ -111,7 +129,7 @@ public sealed partial class FakeLlmServer : IAsyncDisposable
         });
 
         var app = builder.Build();
-        var server = new FakeLlmServer(app) { apiKey = apiKey };
+        var server = new FakeLlmServer(app, connections) { apiKey = apiKey };
         app.Use(server.RecordAndAuthorizeAsync);
         app.MapGet("/v1/models", server.ListModelsAsync);
         app.MapPost("/v1/chat/completions", server.ChatCompletionsAsync);
@@ -140,6 +158,8 @@ public sealed partial class FakeLlmServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Tests dispose explicitly inside an await-using scope; the second call must be harmless.
+        if (Interlocked.Exchange(ref disposed, 1) == 1) return;
         // Stalled streams wait on this token; without it StopAsync would wait for them until its timeout.
         await stopping.CancelAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));

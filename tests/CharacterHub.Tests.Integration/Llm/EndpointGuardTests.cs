@@ -43,7 +43,7 @@ public sealed class EndpointGuardTests : LlmTestBase
         Assert.That(stream.Failed.Error.Message, Does.Contain("loopback"));
         Assert.That(models.Error!.Kind, Is.EqualTo(LlmErrorKind.EndpointRefused));
         Assert.That(tts.Error!.Kind, Is.EqualTo(LlmErrorKind.EndpointRefused));
-        Assert.That(Server.Requests, Is.Empty, "no request reached the server");
+        Assert.That(Server.ConnectionCount, Is.Zero, "the server was never even connected to");
     }
 
     [TestCase("http://127.0.0.1:{port}")]
@@ -72,6 +72,25 @@ public sealed class EndpointGuardTests : LlmTestBase
     }
 
     [Test]
+    public async Task A_name_that_rebinds_to_loopback_after_passing_the_settings_check_is_refused_on_connect()
+    {
+        var lookups = 0;
+        Task<IPAddress[]> Rebinding(string host, CancellationToken ct) => Task.FromResult<IPAddress[]>(
+            [Interlocked.Increment(ref lookups) == 1 ? IPAddress.Parse("203.0.113.10") : IPAddress.Loopback]);
+        var guard = new EndpointGuard(allowPrivateEndpoints: false, resolve: Rebinding);
+        using var factory = new LlmClientFactory(guard);
+        var url = $"http://flip.test:{Server.Port}";
+
+        var check = await guard.CheckAsync(url);
+        var result = await CollectAsync(factory.Create(new LlmConnection(url, "", "m")).StreamAsync(Hello));
+
+        Assert.That(check, Is.Null, "the first answer was public");
+        Assert.That(result.Failed.Error.Kind, Is.EqualTo(LlmErrorKind.EndpointRefused));
+        Assert.That(result.Failed.Error.Message, Does.Contain("127.0.0.1"));
+        Assert.That(Server.ConnectionCount, Is.Zero);
+    }
+
+    [Test]
     public async Task The_trusted_site_connection_skips_the_guard()
     {
         using var factory = GuardedFactory();
@@ -93,7 +112,7 @@ public sealed class EndpointGuardTests : LlmTestBase
         Assert.That(result.Failed.Error.Kind, Is.EqualTo(LlmErrorKind.EndpointRefused), result.Failed.Error.ToString());
         Assert.That(result.Failed.Error.Message, Does.Contain("internal.test"));
         Assert.That(Server.ChatRequests, Has.Count.EqualTo(1), "the public host was asked");
-        Assert.That(internalServer.Requests, Is.Empty, "the redirect target was never contacted");
+        Assert.That(internalServer.ConnectionCount, Is.Zero, "the redirect target was never connected to");
     }
 
     [Test]
