@@ -1,6 +1,7 @@
 using CharacterHub.Kernel.Modules;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
+using CharacterHub.Modules.Interaction.Llm;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CharacterHub.Modules.Interaction;
@@ -10,7 +11,7 @@ public sealed class InteractionModule : IModule
 {
     public string Schema => "interaction";
 
-    public void AddServices(IServiceCollection services, IConfiguration configuration) { }
+    public void AddServices(IServiceCollection services, IConfiguration configuration) => services.AddLlmClients(configuration);
 
     public void MapEndpoints(IEndpointRouteBuilder app, IEndpointRouteBuilder api) { }
 

@@ -8,7 +8,7 @@ internal sealed record LlmSiteSettings(bool AllowPrivateEndpoints, IReadOnlyList
 {
     /// <summary>
     /// Keys: AllowPrivateEndpoints (bool, default false), AllowedHosts (array of host names exempt from the guard),
-    /// Default (the trusted site connection, see <see cref="LlmConnection.FromConfiguration"/>).
+    /// and the trusted site connection itself (BaseUrl, ApiKey, Model, ...: see <see cref="LlmConnection.FromConfiguration"/>).
     /// </summary>
     public static LlmSiteSettings From(IConfiguration configuration)
     {
@@ -16,7 +16,7 @@ internal sealed record LlmSiteSettings(bool AllowPrivateEndpoints, IReadOnlyList
         return new LlmSiteSettings(
             section.GetValue("AllowPrivateEndpoints", false),
             section.GetSection("AllowedHosts").Get<string[]>() ?? [],
-            LlmConnection.FromConfiguration(section.GetSection("Default")));
+            LlmConnection.FromConfiguration(section)); // Llm__BaseUrl, Llm__ApiKey, Llm__Model as the site default
     }
 }
 
