@@ -15,8 +15,8 @@ public sealed class LlmRegistrationTests
             .AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["Llm:AllowedHosts:0"] = "llm.lan",
-                ["Llm:Default:BaseUrl"] = server.BaseUrl,
-                ["Llm:Default:Model"] = "house-model",
+                ["Llm:BaseUrl"] = server.BaseUrl,
+                ["Llm:Model"] = "house-model",
             })
             .Build();
         await using var provider = new ServiceCollection()

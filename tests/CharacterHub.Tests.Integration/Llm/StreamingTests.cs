@@ -176,13 +176,13 @@ public sealed class StreamingTests : LlmTestBase
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?>
             {
-                ["Llm:Default:BaseUrl"] = "http://10.0.0.5:8080/v1/",
-                ["Llm:Default:Model"] = "house-model",
-                ["Llm:Default:ContextSize"] = "16384",
-                ["Llm:Default:StallTimeoutSeconds"] = "12",
-                ["Llm:Default:Temperature"] = "0.8",
-                ["Llm:Default:Stop:0"] = "\nUser:",
-                ["Llm:Default:MaxTokensField"] = "MaxCompletionTokens",
+                ["Llm:BaseUrl"] = "http://10.0.0.5:8080/v1/",
+                ["Llm:Model"] = "house-model",
+                ["Llm:ContextSize"] = "16384",
+                ["Llm:StallTimeoutSeconds"] = "12",
+                ["Llm:Temperature"] = "0.8",
+                ["Llm:Stop:0"] = "\nUser:",
+                ["Llm:MaxTokensField"] = "MaxCompletionTokens",
             })
             .Build();
 
