@@ -46,13 +46,19 @@ internal sealed record CategoryOption(string Slug, string Name);
 
 internal sealed record ListCategories : IQuery<IReadOnlyList<CategoryOption>>;
 
+/// <summary>The seeded taxonomy changes only with a migration, so it is read once per process and kept.</summary>
 internal sealed class ListCategoriesHandler(NpgsqlDataSource db) : IQueryHandler<ListCategories, IReadOnlyList<CategoryOption>>
 {
+    private static IReadOnlyList<CategoryOption>? cached;
+
     public async ValueTask<IReadOnlyList<CategoryOption>> Handle(ListCategories q, CancellationToken ct)
     {
+        if (cached is { } hit) return hit;
         await using var connection = await db.OpenConnectionAsync(ct);
-        return (await connection.QueryAsync<CategoryOption>(
+        var rows = (await connection.QueryAsync<CategoryOption>(
             "select slug, name from characters.categories order by sort_order")).AsList();
+        if (rows.Count > 0) cached = rows; // an empty read (database being reset) is not worth keeping
+        return rows;
     }
 }
 

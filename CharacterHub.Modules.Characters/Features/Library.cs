@@ -33,6 +33,8 @@ internal sealed record LibraryPage(IReadOnlyList<LibraryItem> Items, string? Nex
 /// </summary>
 internal sealed class LibraryQueryHandler(NpgsqlDataSource db) : IQueryHandler<LibraryQuery, LibraryPage>
 {
+    private const string PublicScope = "c.visibility = 'public'";
+
     public async ValueTask<LibraryPage> Handle(LibraryQuery q, CancellationToken ct)
     {
         var size = Math.Clamp(q.PageSize, 1, 100);
@@ -75,15 +77,22 @@ internal sealed class LibraryQueryHandler(NpgsqlDataSource db) : IQueryHandler<L
             "c.creator_id = @UserId",
             "c.id in (select k.character_id from characters.collaborators k where k.user_id = @UserId)",
         };
-        if (q.Scope == LibraryScope.Visible) branches.Add("c.visibility = 'public'");
+        if (q.Scope == LibraryScope.Visible) branches.Add(PublicScope);
         var select = $"""
             select c.id, c.creator_id, c.name, c.tagline, left(c.description, 240) as snippet, c.category, c.tags, c.visibility,
                    c.created_at, c.updated_at, c.chat_count, c.archived_at, lower(c.name) as sort_name, c.version
             from characters.characters c
             """;
+        // The public branch with a search term: PostgreSQL cannot estimate how many rows a prefix tsquery matches (it
+        // guesses one) and would walk a third of the table in sort order testing each row; the OFFSET 0 fence makes
+        // it collect the matches through the public GIN index first and sort only those. A user's own rows are few
+        // enough to test in sort order, which also stops as soon as a page is full.
+        string Branch(string scope) => tsQuery is not null && scope == PublicScope
+            ? $"(select * from ({select}\n    where {scope}{where} offset 0) c\n    order by {orderBy} limit @Limit)"
+            : $"(  {select}\n    where {scope}{where}\n    order by {orderBy} limit @Limit)";
         var sql = $"""
             with page as (
-                {string.Join("\n    union\n", branches.Select(b => $"(  {select}\n    where {b}{where}\n    order by {orderBy} limit @Limit)"))}
+                {string.Join("\n    union\n", branches.Select(Branch))}
             )
             select c.*, (select a.etag from characters.avatars a where a.character_id = c.id) as avatar_etag,
                    exists (select 1 from characters.favorites f where f.user_id = @UserId and f.character_id = c.id) as is_favorite

@@ -23,6 +23,26 @@ internal sealed class DetailsModel(IMediator mediator, ICurrentUser me) : PageMo
     public async Task<IActionResult> OnGetAsync(long id, CancellationToken ct) =>
         await Load(id, ct) ? Page() : NotFound();
 
+    public IReadOnlyList<Collaborator> Collaborators { get; private set; } = [];
+    public long? MeId => me.IdOrNull;
+
+    public async Task<IActionResult> OnPostCollaboratorAsync(long id, string? collaboratorName, string? collaboratorRole, CancellationToken ct)
+    {
+        if (!me.IsAuthenticated || !await Load(id, ct)) return NotFound();
+        Errors = await mediator.Send(new AddCollaborator(id, me.Id, collaboratorName, collaboratorRole), ct);
+        if (Errors.IsEmpty) Message = $"Shared with {collaboratorName!.Trim().ToLowerInvariant()}.";
+        await Load(id, ct);
+        return Request.IsHtmx() ? Partial("_Collaborators", this) : Page();
+    }
+
+    public async Task<IActionResult> OnPostRemoveCollaboratorAsync(long id, long userId, CancellationToken ct)
+    {
+        if (!me.IsAuthenticated || !await mediator.Send(new RemoveCollaborator(id, me.Id, userId), ct)) return NotFound();
+        if (userId == me.Id) return Redirect("/characters"); // left a character shared with me
+        await Load(id, ct);
+        return Request.IsHtmx() ? Partial("_Collaborators", this) : Page();
+    }
+
     public async Task<IActionResult> OnPostFavoriteAsync(long id, bool favorite, CancellationToken ct)
     {
         if (!me.IsAuthenticated || !await mediator.Send(new SetFavorite(id, me.Id, favorite), ct)) return NotFound();
@@ -73,6 +93,7 @@ internal sealed class DetailsModel(IMediator mediator, ICurrentUser me) : PageMo
         var character = await mediator.Send(new GetCharacter(id, me.IdOrNull), ct);
         if (character is null) return false;
         Character = character;
+        if (me.IsAuthenticated) Collaborators = await mediator.Send(new ListCollaborators(id, me.Id), ct);
         return true;
     }
 
