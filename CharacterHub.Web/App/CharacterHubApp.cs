@@ -106,7 +106,7 @@ public static class CharacterHubApp
             o.GenerateTypesAsInternal = true;
             o.Assemblies =
             [
-                typeof(CharacterHubApp), typeof(CharactersModule), typeof(InteractionModule), typeof(MemoryModule),
+                typeof(CharacterHubApp), typeof(IModule), typeof(CharactersModule), typeof(InteractionModule), typeof(MemoryModule),
                 typeof(MarketplaceModule),
             ];
         });
