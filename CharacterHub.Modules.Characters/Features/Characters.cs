@@ -71,14 +71,23 @@ internal abstract record SaveOutcome
     internal sealed record Conflict(CharacterDetails Current) : SaveOutcome;
 }
 
+internal static class SaveRules
+{
+    /// <summary>Normalises and validates a draft against the current category list (the one rule that needs data).</summary>
+    public static async ValueTask<(CharacterDraft Draft, FieldErrors Errors)> NormalizeAsync(IMediator mediator, CharacterDraft draft, CancellationToken ct)
+    {
+        var categories = (await mediator.Send(new ListCategories(), ct)).Select(c => c.Slug).ToHashSet();
+        return DraftRules.Normalize(draft, categories);
+    }
+}
+
 internal sealed record CreateCharacter(long UserId, CharacterDraft Draft, string? Message = null) : Mediator.ICommand<SaveOutcome>;
 
 internal sealed class CreateCharacterHandler(NpgsqlDataSource db, IMediator mediator) : Mediator.ICommandHandler<CreateCharacter, SaveOutcome>
 {
     public async ValueTask<SaveOutcome> Handle(CreateCharacter command, CancellationToken ct)
     {
-        var categories = (await mediator.Send(new ListCategories(), ct)).Select(c => c.Slug).ToHashSet();
-        var (draft, errors) = DraftRules.Normalize(command.Draft, categories);
+        var (draft, errors) = await SaveRules.NormalizeAsync(mediator, command.Draft, ct);
         if (!errors.IsEmpty) return new SaveOutcome.Invalid(errors, draft);
 
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -110,8 +119,7 @@ internal sealed class UpdateCharacterHandler(NpgsqlDataSource db, IMediator medi
 {
     public async ValueTask<SaveOutcome> Handle(UpdateCharacter command, CancellationToken ct)
     {
-        var categories = (await mediator.Send(new ListCategories(), ct)).Select(c => c.Slug).ToHashSet();
-        var (draft, errors) = DraftRules.Normalize(command.Draft, categories);
+        var (draft, errors) = await SaveRules.NormalizeAsync(mediator, command.Draft, ct);
         if (!errors.IsEmpty) return new SaveOutcome.Invalid(errors, draft);
 
         await using var connection = await db.OpenConnectionAsync(ct);
