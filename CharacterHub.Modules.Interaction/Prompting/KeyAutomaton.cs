@@ -105,13 +105,10 @@ internal sealed class KeyAutomaton
         for (var c = 0; c < rootAscii.Length; c++) rootAscii[c] = Child(0, (char)c);
     }
 
-    public int PatternCount => patternLength.Length;
     public int StateCount { get; }
 
     /// <summary>Rough heap footprint, for bounding caches of compiled books.</summary>
     public long ApproximateBytes => (long)StateCount * 4 * sizeof(int) + labels.Length * (sizeof(char) + sizeof(int)) + rootAscii.Length * sizeof(int);
-
-    public int PatternLength(int pattern) => patternLength[pattern];
 
     /// <summary>Reports every occurrence that starts at or after <paramref name="from"/>. Returns the number of automaton
     /// steps taken (goto plus failure transitions), which is at most twice the scanned length: the work measure the
