@@ -344,9 +344,10 @@ internal sealed class LorebookMatcher(ITokenCounter tokens)
             Work += sink.Verified;
         }
 
-        /// <summary>Adds an activated entry's content to the recursion text. Keys cannot span the '\n' between two
-        /// contents (they are trimmed), and that '\n' is a word boundary, so the keys found in the content alone at
-        /// compile time are exactly the keys found in it here. Hit flags accumulate over the passes.</summary>
+        /// <summary>Adds an activated entry's content to the recursion text. The '\n' between two contents is a word
+        /// boundary, and keys are trimmed, so the keys found in the content alone at compile time are the keys found in
+        /// it here; only a key with a line break inside it could have spanned two contents, and such a key is now
+        /// matched within each content. Hit flags accumulate over the passes.</summary>
         public void AppendRecursion(CompiledEntry entry)
         {
             foreach (var id in entry.ContentKeyHits) recursionHit[id] = true;
