@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -30,6 +31,7 @@ internal enum LoreNoteKind
     ProbabilityFailed,
     LostInclusionGroup,
     OverBudget,
+    IgnoredDecorator,
 }
 
 /// <summary>Why an entry that could have been inserted was not; for the prompt inspector.</summary>
@@ -38,26 +40,51 @@ internal sealed record LoreNote(LorebookEntry Entry, LoreNoteKind Kind, string M
 internal sealed record LoreScanResult(IReadOnlyList<ActivatedLoreEntry> Activated, IReadOnlyList<LoreNote> Notes)
 {
     public static readonly LoreScanResult Empty = new([], []);
+
+    /// <summary>Key-matching work of this scan: automaton steps plus candidate occurrences verified. Regex keys are not
+    /// included. Exposed so a test can prove the cost follows the scanned text, not entries × keys × text.</summary>
+    public long MatchWork { get; init; }
 }
 
-/// <summary>World Info activation. A lorebook is compiled once per (Id, Version): keys lower-cased, regexes built
-/// with a match timeout. A turn then joins only the scanned tail of the chat once, lower-cases it once, and runs
-/// ordinal span searches per key, so cost grows with entries × keys × scanned text, not with chat length.</summary>
+/// <summary>World Info activation. A lorebook is compiled once per (Id, Version): decorators parsed, every plain key
+/// of every entry case-folded into one Aho-Corasick automaton, regexes built with a match timeout. A turn joins only
+/// the scanned tail of the chat once, lower-cases it once and runs the automaton over it in a single pass, so the cost
+/// grows with the scanned text plus the occurrences found, not with entries × keys × text. Entry content never
+/// changes within a book version, so which plain keys occur in it is worked out at compile time too: recursion then
+/// costs one lookup per key occurrence instead of a scan of the (often large) activated content.</summary>
 internal sealed class LorebookMatcher(ITokenCounter tokens)
 {
     public static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(50);
     private const int MaxCachedBooks = 256;
 
+    /// <summary>Compiled books hold their automaton; a size bound as well as a count bound keeps a server that sees many
+    /// huge books from growing without limit.</summary>
+    private const long MaxCachedBytes = 64L * 1024 * 1024;
+
     private readonly ConcurrentDictionary<(string Id, long Version), CompiledLorebook> byId = new();
     private readonly ConditionalWeakTable<Lorebook, CompiledLorebook> byInstance = new();
+    private long cachedBytes;
 
     public CompiledLorebook GetCompiled(Lorebook book)
     {
         if (string.IsNullOrEmpty(book.Id)) return byInstance.GetValue(book, b => new CompiledLorebook(b));
         var key = (book.Id, book.Version);
         if (byId.TryGetValue(key, out var compiled)) return compiled;
-        if (byId.Count >= MaxCachedBooks) byId.Clear();
-        return byId.GetOrAdd(key, _ => new CompiledLorebook(book));
+        compiled = new CompiledLorebook(book);
+        // An edit bumps the version, so older versions of the same book are dead weight from here on.
+        foreach (var old in byId.Keys)
+        {
+            if (old.Id == book.Id && old.Version != book.Version && byId.TryRemove(old, out var gone)) Interlocked.Add(ref cachedBytes, -gone.ApproximateBytes);
+        }
+        if (byId.Count >= MaxCachedBooks || Interlocked.Read(ref cachedBytes) + compiled.ApproximateBytes > MaxCachedBytes)
+        {
+            // Clearing wholesale keeps the bound without LRU bookkeeping; a recompile costs one turn per book.
+            byId.Clear();
+            Interlocked.Exchange(ref cachedBytes, 0);
+        }
+        var stored = byId.GetOrAdd(key, compiled);
+        if (ReferenceEquals(stored, compiled)) Interlocked.Add(ref cachedBytes, compiled.ApproximateBytes);
+        return stored;
     }
 
     public LoreScanResult Scan(Lorebook book, IReadOnlyList<HistoryMessage> history, Random random)
@@ -65,29 +92,26 @@ internal sealed class LorebookMatcher(ITokenCounter tokens)
         var compiled = GetCompiled(book);
         if (compiled.Entries.Length == 0) return LoreScanResult.Empty;
         var notes = new List<LoreNote>(compiled.CompileNotes);
-        var chat = ChatText.Build(history, compiled.MaxScanDepth, compiled.NeedsLowerCase);
-        var states = new EntryState[compiled.Entries.Length];
+        var chat = ChatText.Build(history, compiled.MaxScanDepth, compiled.Automaton is not null);
+        using var scan = new ScanState(compiled, chat, history.Count);
+        scan.FindChatKeys();
         var activated = new List<(int Index, ActivatedLoreEntry Hit)>();
 
-        var progress = new ScanProgress(compiled.Entries.Length);
-        ScanPass(compiled, chat, RecursionText.None, 0, states, progress, activated, notes, random);
+        ScanPass(scan, 0, activated, notes, random);
         if (book.RecursiveScanning)
         {
-            var recursion = new StringBuilder();
             var consumed = 0;
             for (var level = 1; level <= Math.Max(0, book.MaxRecursionSteps); level++)
             {
-                var added = false;
+                var previousLength = scan.RecursionLength;
                 for (; consumed < activated.Count; consumed++)
                 {
                     var entry = compiled.Entries[activated[consumed].Index];
                     if (entry.Source.PreventRecursion || entry.Source.Content.Length == 0) continue;
-                    recursion.Append('\n').Append(entry.Source.Content);
-                    added = true;
+                    scan.AppendRecursion(entry);
                 }
-                if (!added) break;
-                var text = recursion.ToString();
-                ScanPass(compiled, chat, new RecursionText(text, compiled.NeedsLowerCase ? text.ToLowerInvariant() : text), level, states, progress, activated, notes, random);
+                if (scan.RecursionLength == previousLength) break;
+                ScanPass(scan, level, activated, notes, random);
             }
         }
 
@@ -98,7 +122,7 @@ internal sealed class LorebookMatcher(ITokenCounter tokens)
             : a.Index.CompareTo(b.Index));
         var result = new List<ActivatedLoreEntry>(kept.Count);
         foreach (var k in kept) result.Add(k.Hit);
-        return new LoreScanResult(result, notes);
+        return new LoreScanResult(result, notes) { MatchWork = scan.Work };
     }
 
     private enum EntryState : byte
@@ -108,23 +132,17 @@ internal sealed class LorebookMatcher(ITokenCounter tokens)
         Failed,
     }
 
-    private void ScanPass(
-        CompiledLorebook book,
-        in ChatText chat,
-        in RecursionText recursion,
-        int level,
-        EntryState[] states,
-        ScanProgress progress,
-        List<(int Index, ActivatedLoreEntry Hit)> activated,
-        List<LoreNote> notes,
-        Random random)
+    private void ScanPass(ScanState scan, int level, List<(int Index, ActivatedLoreEntry Hit)> activated, List<LoreNote> notes, Random random)
     {
+        var book = scan.Book;
         var entries = book.Entries;
+        var chat = scan.Chat;
         for (var i = 0; i < entries.Length; i++)
         {
-            if (states[i] != EntryState.Pending) continue;
+            if (scan.States[i] != EntryState.Pending) continue;
             var entry = entries[i];
             var source = entry.Source;
+            if (scan.MessageCount < entry.ActivateOnlyAfter) continue;
             LoreActivation how;
             string? primary = null;
             string? secondary = null;
@@ -135,77 +153,61 @@ internal sealed class LorebookMatcher(ITokenCounter tokens)
             else
             {
                 if (source.DelayUntilRecursion && level == 0) continue;
-                var useRecursion = level > 0 && !source.ExcludeRecursion && recursion.Text.Length > 0;
+                var useRecursion = level > 0 && !source.ExcludeRecursion && scan.RecursionLength > 0;
                 var chatStart = chat.StartForDepth(entry.ScanDepth);
                 if (chatStart >= chat.Text.Length && !useRecursion) continue;
-                // Each text is searched for primary keys once: chat on the entry's first pass, recursion text only
-                // where it grew since. A primary hit held back by secondary keys is remembered, not searched again.
-                primary = progress.Primary[i];
-                if (primary is null && !progress.ChatSearched[i])
+                // Each text is examined for an entry's primary keys once: chat on the entry's first pass, recursion
+                // text only where it grew since. A primary hit held back by other keys is remembered.
+                primary = scan.Primary[i];
+                if (primary is null && !scan.ChatSearched[i])
                 {
-                    progress.ChatSearched[i] = true;
-                    primary = FirstMatch(entry.Keys, entry, chat.Text, chat.Lower, chatStart, notes);
+                    scan.ChatSearched[i] = true;
+                    primary = scan.FirstChatMatch(entry, entry.Keys, chatStart, notes);
                 }
-                if (primary is null && useRecursion && progress.RecursionSearched[i] < recursion.Text.Length)
+                if (primary is null && useRecursion && scan.RecursionSearched[i] < scan.RecursionLength)
                 {
-                    primary = FirstMatch(entry.Keys, entry, recursion.Text, recursion.Lower, Math.Max(0, progress.RecursionSearched[i] - 1), notes);
-                    progress.RecursionSearched[i] = recursion.Text.Length;
+                    primary = scan.FirstRecursionMatch(entry, entry.Keys, Math.Max(0, scan.RecursionSearched[i] - 1), notes);
+                    scan.RecursionSearched[i] = scan.RecursionLength;
                 }
                 if (primary is null) continue;
-                progress.Primary[i] = primary;
-                if (entry.SecondaryKeys.Length > 0 && !SecondaryAllows(entry, chat, chatStart, recursion, useRecursion, notes, out secondary)) continue;
+                scan.Primary[i] = primary;
+                if (entry.ExcludeKeys.Length > 0 && scan.AnyMatch(entry, entry.ExcludeKeys, chatStart, useRecursion, notes)) continue;
+                if (entry.SecondaryKeys.Length > 0 && !SecondaryAllows(scan, entry, chatStart, useRecursion, notes, out secondary)) continue;
                 how = level == 0 ? LoreActivation.Key : LoreActivation.Recursion;
             }
 
             if (source.Probability < 100 && (source.Probability <= 0 || random.NextDouble() * 100 >= source.Probability))
             {
-                states[i] = EntryState.Failed;
+                scan.States[i] = EntryState.Failed;
                 notes.Add(new LoreNote(source, LoreNoteKind.ProbabilityFailed, $"Matched but lost its {source.Probability}% probability roll."));
                 continue;
             }
-            states[i] = EntryState.Activated;
+            scan.States[i] = EntryState.Activated;
             activated.Add((i, new ActivatedLoreEntry(source, book.Name, how, primary, secondary, level, entry.Tokens(tokens))));
         }
     }
 
-    private static string? FirstMatch(CompiledKey[] keys, CompiledEntry entry, string text, string lower, int start, List<LoreNote> notes)
-    {
-        foreach (var key in keys)
-        {
-            if (key.Matches(text, lower, start, entry, notes)) return key.Original;
-        }
-        return null;
-    }
-
-    private sealed class ScanProgress(int count)
-    {
-        public readonly bool[] ChatSearched = new bool[count];
-        public readonly int[] RecursionSearched = new int[count];
-        public readonly string?[] Primary = new string?[count];
-    }
-
-    private static bool SecondaryAllows(CompiledEntry entry, in ChatText chat, int chatStart, in RecursionText recursion, bool useRecursion, List<LoreNote> notes, out string? matched)
+    private static bool SecondaryAllows(ScanState scan, CompiledEntry entry, int chatStart, bool useRecursion, List<LoreNote> notes, out string? matched)
     {
         matched = null;
         var any = false;
         var all = true;
+        var logic = entry.Source.SelectiveLogic;
         foreach (var key in entry.SecondaryKeys)
         {
-            var hit = key.Matches(chat.Text, chat.Lower, chatStart, entry, notes)
-                || (useRecursion && key.Matches(recursion.Text, recursion.Lower, 0, entry, notes));
-            if (hit)
+            if (scan.KeyMatches(entry, key, chatStart, useRecursion, notes))
             {
                 any = true;
                 matched ??= key.Original;
-                if (entry.Source.SelectiveLogic is SelectiveLogic.AndAny or SelectiveLogic.NotAny) break;
+                if (logic is SelectiveLogic.AndAny or SelectiveLogic.NotAny) break;
             }
             else
             {
                 all = false;
-                if (entry.Source.SelectiveLogic is SelectiveLogic.AndAll or SelectiveLogic.NotAll) break;
+                if (logic is SelectiveLogic.AndAll or SelectiveLogic.NotAll) break;
             }
         }
-        var allowed = entry.Source.SelectiveLogic switch
+        var allowed = logic switch
         {
             SelectiveLogic.AndAny => any,
             SelectiveLogic.NotAll => !all,
@@ -213,7 +215,7 @@ internal sealed class LorebookMatcher(ITokenCounter tokens)
             SelectiveLogic.AndAll => all,
             _ => any,
         };
-        if (entry.Source.SelectiveLogic is SelectiveLogic.NotAll or SelectiveLogic.NotAny) matched = null;
+        if (logic is SelectiveLogic.NotAll or SelectiveLogic.NotAny) matched = null;
         return allowed;
     }
 
@@ -278,6 +280,7 @@ internal sealed class LorebookMatcher(ITokenCounter tokens)
         var used = 0;
         var result = new List<(int Index, ActivatedLoreEntry Hit)>(ordered.Count);
         var overflowed = false;
+        var dropped = $"Dropped: the book's budget of {book.TokenBudget} tokens was used by higher-priority entries.";
         foreach (var k in ordered)
         {
             if (!overflowed && used + k.Hit.Tokens <= book.TokenBudget.Value)
@@ -287,19 +290,147 @@ internal sealed class LorebookMatcher(ITokenCounter tokens)
                 continue;
             }
             overflowed = true;
-            notes.Add(new LoreNote(k.Hit.Entry, LoreNoteKind.OverBudget, $"Dropped: the book's budget of {book.TokenBudget} tokens was used by higher-priority entries."));
+            notes.Add(new LoreNote(k.Hit.Entry, LoreNoteKind.OverBudget, dropped));
         }
         return result;
     }
 
-    private readonly record struct RecursionText(string Text, string Lower)
+    /// <summary>Everything one scan of one book knows. Plain keys are answered from hit flags (set by the automaton
+    /// for chat, from compile-time content hits for recursion); regex keys are still run one by one, lazily, in key
+    /// order, so their timeout notes appear as before.</summary>
+    private sealed class ScanState : IDisposable
     {
-        public static RecursionText None => new("", "");
+        private readonly bool[] chatHit;
+        private readonly bool[] recursionHit;
+
+        /// <summary>The recursion text itself is only needed by regex keys; it lives in a pooled buffer because with a
+        /// big book it reaches hundreds of kilobytes per turn.</summary>
+        private char[] recursionText = [];
+
+        public ScanState(CompiledLorebook book, ChatText chat, int messageCount)
+        {
+            Book = book;
+            Chat = chat;
+            MessageCount = messageCount;
+            var entries = book.Entries.Length;
+            States = new EntryState[entries];
+            ChatSearched = new bool[entries];
+            RecursionSearched = new int[entries];
+            Primary = new string?[entries];
+            chatHit = new bool[book.Keys.Length];
+            recursionHit = new bool[book.Keys.Length];
+        }
+
+        public CompiledLorebook Book { get; }
+        public ChatText Chat { get; }
+        public int MessageCount { get; }
+        public EntryState[] States { get; }
+        public bool[] ChatSearched { get; }
+        public int[] RecursionSearched { get; }
+        public string?[] Primary { get; }
+
+        /// <summary>Length of the recursion text ('\n' + content per activated entry), whether or not it is materialised.</summary>
+        public int RecursionLength { get; private set; }
+
+        public long Work { get; private set; }
+
+        private ReadOnlySpan<char> Recursion => recursionText.AsSpan(0, Math.Min(RecursionLength, recursionText.Length));
+
+        public void FindChatKeys()
+        {
+            if (Book.Automaton is not { } automaton || Chat.Text.Length == 0) return;
+            var sink = new HitSink(Book, Chat, chatHit);
+            Work += automaton.Scan(Chat.Lower.AsSpan(), 0, ref sink);
+            Work += sink.Verified;
+        }
+
+        /// <summary>Adds an activated entry's content to the recursion text. The '\n' between two contents is a word
+        /// boundary, and keys are trimmed, so the keys found in the content alone at compile time are the keys found in
+        /// it here; only a key with a line break inside it could have spanned two contents, and such a key is now
+        /// matched within each content. Hit flags accumulate over the passes.</summary>
+        public void AppendRecursion(CompiledEntry entry)
+        {
+            foreach (var id in entry.ContentKeyHits) recursionHit[id] = true;
+            Work += entry.ContentKeyHits.Length;
+            var needed = RecursionLength + 1 + entry.Source.Content.Length;
+            if (Book.HasRegexKeys)
+            {
+                if (needed > recursionText.Length)
+                {
+                    var grown = ArrayPool<char>.Shared.Rent(Math.Max(needed, recursionText.Length * 2));
+                    Recursion.CopyTo(grown);
+                    ReturnBuffer();
+                    recursionText = grown;
+                }
+                recursionText[RecursionLength] = '\n';
+                entry.Source.Content.CopyTo(recursionText.AsSpan(RecursionLength + 1));
+            }
+            RecursionLength = needed;
+        }
+
+        public void Dispose() => ReturnBuffer();
+
+        private void ReturnBuffer()
+        {
+            if (recursionText.Length > 0) ArrayPool<char>.Shared.Return(recursionText);
+            recursionText = [];
+        }
+
+        public string? FirstChatMatch(CompiledEntry entry, CompiledKey[] keys, int chatStart, List<LoreNote> notes)
+        {
+            foreach (var key in keys)
+            {
+                if (key.IsRegex ? key.RegexMatches(Chat.Text.AsSpan(), chatStart, entry, notes) : chatHit[key.Id]) return key.Original;
+            }
+            return null;
+        }
+
+        public string? FirstRecursionMatch(CompiledEntry entry, CompiledKey[] keys, int from, List<LoreNote> notes)
+        {
+            foreach (var key in keys)
+            {
+                if (key.IsRegex ? key.RegexMatches(Recursion, from, entry, notes) : recursionHit[key.Id]) return key.Original;
+            }
+            return null;
+        }
+
+        /// <summary>Secondary and exclude keys look at the entry's chat window and, when recursing, all recursion text.</summary>
+        public bool KeyMatches(CompiledEntry entry, CompiledKey key, int chatStart, bool useRecursion, List<LoreNote> notes) => key.IsRegex
+            ? key.RegexMatches(Chat.Text.AsSpan(), chatStart, entry, notes) || (useRecursion && key.RegexMatches(Recursion, 0, entry, notes))
+            : chatHit[key.Id] || (useRecursion && recursionHit[key.Id]);
+
+        public bool AnyMatch(CompiledEntry entry, CompiledKey[] keys, int chatStart, bool useRecursion, List<LoreNote> notes)
+        {
+            foreach (var key in keys)
+            {
+                if (KeyMatches(entry, key, chatStart, useRecursion, notes)) return true;
+            }
+            return false;
+        }
+    }
+
+    /// <summary>Turns raw chat occurrences (of case-folded patterns) into per-key hits, checked against the owning
+    /// entry's scan depth.</summary>
+    private struct HitSink(CompiledLorebook book, ChatText chat, bool[] hits) : IKeyOccurrenceSink
+    {
+        public long Verified { get; private set; }
+
+        public void OnOccurrence(int pattern, int start)
+        {
+            foreach (var id in book.PatternKeys[pattern])
+            {
+                if (hits[id]) continue;
+                Verified++;
+                var key = book.Keys[id];
+                if (start < chat.StartForDepth(book.Entries[key.Owner].ScanDepth)) continue;
+                if (key.OccursAt(chat.Text, chat.Lower, start)) hits[id] = true;
+            }
+        }
     }
 
     /// <summary>The last messages joined oldest-first, so the last k messages are a suffix: one string serves every
     /// scan depth.</summary>
-    private readonly struct ChatText
+    private sealed class ChatText
     {
         private readonly int[] starts;
 
@@ -339,60 +470,62 @@ internal sealed class LorebookMatcher(ITokenCounter tokens)
 
 internal sealed class CompiledKey
 {
-    private readonly string needle;
     private readonly Regex? regex;
-    private readonly bool caseSensitive;
-    private readonly bool wholeWords;
     private volatile bool timedOut;
 
-    public CompiledKey(string original, Regex? regex, bool caseSensitive, bool wholeWords)
+    public CompiledKey(int id, int owner, string original, Regex? regex, bool caseSensitive, bool wholeWords)
     {
+        Id = id;
+        Owner = owner;
         Original = original;
         this.regex = regex;
-        this.caseSensitive = caseSensitive;
-        this.wholeWords = wholeWords;
-        needle = caseSensitive ? original : original.ToLowerInvariant();
+        CaseSensitive = caseSensitive;
+        WholeWords = wholeWords;
+        Needle = caseSensitive ? original : original.ToLowerInvariant();
     }
 
-    public string Original { get; }
-    public bool NeedsLowerCase => regex is null && !caseSensitive;
+    /// <summary>Index into <see cref="CompiledLorebook.Keys"/>, and into a scan's hit flags.</summary>
+    public int Id { get; }
 
-    public bool Matches(string text, string lower, int start, CompiledEntry entry, List<LoreNote> notes)
+    /// <summary>Index of the entry the key belongs to in <see cref="CompiledLorebook.Entries"/>.</summary>
+    public int Owner { get; }
+
+    public string Original { get; }
+    public string Needle { get; }
+    public bool CaseSensitive { get; }
+    public bool WholeWords { get; }
+    public bool IsRegex => regex is not null;
+
+    public bool RegexMatches(ReadOnlySpan<char> text, int start, CompiledEntry entry, List<LoreNote> notes)
     {
-        if (start >= text.Length) return false;
-        if (regex is not null)
+        if (regex is null || start >= text.Length) return false;
+        if (timedOut)
         {
-            if (timedOut)
-            {
-                notes.Add(new LoreNote(entry.Source, LoreNoteKind.RegexTimeout, $"Regex key {Original} is skipped: it exceeded {LorebookMatcher.RegexTimeout.TotalMilliseconds:0} ms before."));
-                return false;
-            }
-            try
-            {
-                return regex.IsMatch(text.AsSpan(start));
-            }
-            catch (RegexMatchTimeoutException)
-            {
-                // Remembered for this compiled book: a pattern that backtracks catastrophically once will again, and
-                // 50 ms per key per turn would stall every reply.
-                timedOut = true;
-                notes.Add(new LoreNote(entry.Source, LoreNoteKind.RegexTimeout, $"Regex key {Original} exceeded {LorebookMatcher.RegexTimeout.TotalMilliseconds:0} ms and counts as no match."));
-                return false;
-            }
+            notes.Add(new LoreNote(entry.Source, LoreNoteKind.RegexTimeout, $"Regex key {Original} is skipped: it exceeded {LorebookMatcher.RegexTimeout.TotalMilliseconds:0} ms before."));
+            return false;
         }
-        var hay = (caseSensitive ? text : lower).AsSpan(start);
-        if (!wholeWords) return hay.IndexOf(needle, StringComparison.Ordinal) >= 0;
-        var from = 0;
-        while (from <= hay.Length - needle.Length)
+        try
         {
-            var at = hay[from..].IndexOf(needle, StringComparison.Ordinal);
-            if (at < 0) return false;
-            at += from;
-            var end = at + needle.Length;
-            if ((at == 0 || !IsWordChar(hay[at - 1])) && (end >= hay.Length || !IsWordChar(hay[end]))) return true;
-            from = at + 1;
+            return regex.IsMatch(text[start..]);
         }
-        return false;
+        catch (RegexMatchTimeoutException)
+        {
+            // Remembered for this compiled book: a pattern that backtracks catastrophically once will again, and
+            // 50 ms per key per turn would stall every reply.
+            timedOut = true;
+            notes.Add(new LoreNote(entry.Source, LoreNoteKind.RegexTimeout, $"Regex key {Original} exceeded {LorebookMatcher.RegexTimeout.TotalMilliseconds:0} ms and counts as no match."));
+            return false;
+        }
+    }
+
+    /// <summary>Confirms an occurrence of the case-folded pattern at <paramref name="start"/>: a case-sensitive key
+    /// against the original text, a whole-word key at its boundaries (the text's ends count as boundaries).</summary>
+    public bool OccursAt(ReadOnlySpan<char> text, ReadOnlySpan<char> lower, int start)
+    {
+        var hay = CaseSensitive ? text : lower;
+        var end = start + Needle.Length;
+        if (CaseSensitive && !hay[start..end].SequenceEqual(Needle)) return false;
+        return !WholeWords || ((start == 0 || !IsWordChar(hay[start - 1])) && (end >= hay.Length || !IsWordChar(hay[end])));
     }
 
     private static bool IsWordChar(char c) => char.IsLetterOrDigit(c) || c == '_';
@@ -402,18 +535,37 @@ internal sealed class CompiledEntry
 {
     private int tokens = -1;
 
-    public CompiledEntry(LorebookEntry source, CompiledKey[] keys, CompiledKey[] secondaryKeys, int scanDepth)
+    public CompiledEntry(LorebookEntry source, CompiledKey[] keys, CompiledKey[] secondaryKeys, CompiledKey[] excludeKeys, int scanDepth, int activateOnlyAfter)
     {
         Source = source;
+        LowerContent = source.Content.ToLowerInvariant();
         Keys = keys;
         SecondaryKeys = source.Selective ? secondaryKeys : [];
+        ExcludeKeys = excludeKeys;
         ScanDepth = scanDepth;
+        ActivateOnlyAfter = activateOnlyAfter;
     }
 
+    /// <summary>The entry as it is inserted: decorator lines stripped from the content and their settings applied.</summary>
     public LorebookEntry Source { get; }
+
+    /// <summary>Case-folded once per book version, so recursion never lower-cases entry content per turn.</summary>
+    public string LowerContent { get; }
+
     public CompiledKey[] Keys { get; }
     public CompiledKey[] SecondaryKeys { get; }
+
+    /// <summary>From <c>@@exclude_keys</c>: any of them in the scanned text keeps the entry out.</summary>
+    public CompiledKey[] ExcludeKeys { get; }
+
     public int ScanDepth { get; }
+
+    /// <summary>Ids of the plain keys (of any entry) that occur in this entry's content; filled in once the book's
+    /// automaton exists.</summary>
+    public int[] ContentKeyHits { get; internal set; } = [];
+
+    /// <summary>From <c>@@activate_only_after</c>: the chat needs at least this many messages.</summary>
+    public int ActivateOnlyAfter { get; }
 
     public int Tokens(ITokenCounter counter)
     {
@@ -431,56 +583,153 @@ internal sealed class CompiledLorebook
         Name = book.Name;
         var notes = new List<LoreNote>();
         var entries = new List<CompiledEntry>(book.Entries.Count);
-        foreach (var e in book.Entries)
+        var keys = new List<CompiledKey>();
+        foreach (var raw in book.Entries)
         {
-            if (!e.Enabled) continue;
+            if (!raw.Enabled) continue;
+            var e = ApplyDecorators(raw, notes, out var decorators);
             var caseSensitive = e.CaseSensitive ?? book.CaseSensitive;
             var wholeWords = e.MatchWholeWords ?? book.MatchWholeWords;
-            var keys = CompileKeys(e, e.Keys, caseSensitive, wholeWords, notes);
-            var secondary = CompileKeys(e, e.SecondaryKeys, caseSensitive, wholeWords, notes);
-            // An entry without usable keys can only ever fire when constant; keeping it would cost a loop per turn.
-            if (keys.Length == 0 && !e.Constant) continue;
-            entries.Add(new CompiledEntry(e, keys, secondary, Math.Max(0, e.ScanDepth ?? book.ScanDepth)));
+            var firstKey = keys.Count;
+            var owner = entries.Count;
+            var primary = CompileKeys(e, e.Keys, caseSensitive, wholeWords, owner, keys, notes);
+            var secondary = CompileKeys(e, e.Selective ? e.SecondaryKeys : [], caseSensitive, wholeWords, owner, keys, notes);
+            var exclude = CompileKeys(e, decorators.ExcludeKeys, caseSensitive, wholeWords, owner, keys, notes);
+            // An entry without usable keys can only ever fire when constant, and @@dont_activate forbids keys; keeping
+            // either would cost a loop per turn.
+            if (!e.Constant && (primary.Length == 0 || decorators.DontActivate))
+            {
+                keys.RemoveRange(firstKey, keys.Count - firstKey);
+                continue;
+            }
+            entries.Add(new CompiledEntry(e, primary, secondary, exclude, Math.Max(0, e.ScanDepth ?? book.ScanDepth), decorators.ActivateOnlyAfter ?? 0));
         }
         Entries = [.. entries];
+        Keys = [.. keys];
         CompileNotes = notes;
         MaxScanDepth = Entries.Length == 0 ? 0 : Entries.Max(x => x.ScanDepth);
-        NeedsLowerCase = Entries.Any(x => x.Keys.Any(k => k.NeedsLowerCase) || x.SecondaryKeys.Any(k => k.NeedsLowerCase));
+
+        // Distinct case-folded plain keys become the automaton's patterns; each pattern lists the keys it stands for.
+        var patternIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        var patternKeys = new List<List<int>>();
+        foreach (var key in Keys)
+        {
+            if (key.IsRegex) continue;
+            var folded = key.CaseSensitive ? key.Needle.ToLowerInvariant() : key.Needle;
+            if (!patternIndex.TryGetValue(folded, out var p))
+            {
+                p = patternKeys.Count;
+                patternIndex[folded] = p;
+                patternKeys.Add([]);
+            }
+            patternKeys[p].Add(key.Id);
+        }
+        PatternKeys = [.. patternKeys.Select(l => l.ToArray())];
+        Automaton = patternKeys.Count == 0 ? null : new KeyAutomaton([.. patternIndex.OrderBy(kv => kv.Value).Select(kv => kv.Key)]);
+        HasRegexKeys = Keys.Any(k => k.IsRegex);
+        if (Automaton is not null)
+        {
+            var seen = new bool[Keys.Length];
+            var found = new List<int>();
+            foreach (var entry in Entries)
+            {
+                if (entry.Source.PreventRecursion || entry.Source.Content.Length == 0) continue;
+                var sink = new ContentSink(this, entry.Source.Content, entry.LowerContent, found, seen);
+                Automaton.Scan(entry.LowerContent.AsSpan(), 0, ref sink);
+                entry.ContentKeyHits = [.. found];
+                foreach (var id in found) seen[id] = false;
+                found.Clear();
+            }
+        }
+        ApproximateBytes = 1024 + (Automaton?.ApproximateBytes ?? 0) + Keys.Length * 64L
+            + Entries.Sum(x => (4L * x.Source.Content.Length) + (4L * x.ContentKeyHits.Length) + 256);
     }
 
     public string Name { get; }
     public CompiledEntry[] Entries { get; }
+    public CompiledKey[] Keys { get; }
     public IReadOnlyList<LoreNote> CompileNotes { get; }
     public int MaxScanDepth { get; }
-    public bool NeedsLowerCase { get; }
 
-    private static CompiledKey[] CompileKeys(LorebookEntry entry, IReadOnlyList<string> keys, bool caseSensitive, bool wholeWords, List<LoreNote> notes)
+    /// <summary>All plain keys of the book; null when it has none (regex-only or constant-only books).</summary>
+    public KeyAutomaton? Automaton { get; }
+
+    /// <summary>Automaton pattern → ids of the keys (possibly in several entries) that fold to it.</summary>
+    public int[][] PatternKeys { get; }
+
+    public long ApproximateBytes { get; }
+
+    /// <summary>Only regex keys need the recursion text itself; plain keys use <see cref="CompiledEntry.ContentKeyHits"/>.</summary>
+    public bool HasRegexKeys { get; }
+
+    /// <summary>Collects the distinct keys occurring in one entry's content, at compile time.</summary>
+    private struct ContentSink(CompiledLorebook book, string text, string lower, List<int> found, bool[] seen) : IKeyOccurrenceSink
     {
+        public void OnOccurrence(int pattern, int start)
+        {
+            foreach (var id in book.PatternKeys[pattern])
+            {
+                if (seen[id] || !book.Keys[id].OccursAt(text, lower, start)) continue;
+                seen[id] = true;
+                found.Add(id);
+            }
+        }
+    }
+
+    private static LorebookEntry ApplyDecorators(LorebookEntry entry, List<LoreNote> notes, out LoreDecorators decorators)
+    {
+        decorators = LoreDecorators.Parse(entry.Content);
+        if (decorators.Content.Length == entry.Content.Length) return entry;
+        var effective = entry with
+        {
+            Content = decorators.Content,
+            Position = decorators.EffectivePosition ?? entry.Position,
+            Depth = decorators.Depth ?? entry.Depth,
+            Role = decorators.Role ?? entry.Role,
+            ScanDepth = decorators.ScanDepth ?? entry.ScanDepth,
+            Constant = entry.Constant || decorators.Activate,
+        };
+        foreach (var ignored in decorators.Ignored)
+        {
+            notes.Add(new LoreNote(effective, LoreNoteKind.IgnoredDecorator, $"Decorator {ignored} is not supported or has an invalid value and was ignored."));
+        }
+        return effective;
+    }
+
+    private static CompiledKey[] CompileKeys(LorebookEntry entry, IReadOnlyList<string> keys, bool caseSensitive, bool wholeWords, int owner, List<CompiledKey> all, List<LoreNote> notes)
+    {
+        if (keys.Count == 0) return [];
         var result = new List<CompiledKey>(keys.Count);
         foreach (var raw in keys)
         {
             var key = raw?.Trim();
             if (string.IsNullOrEmpty(key)) continue;
             var slash = key.Length > 2 ? SlashForm.Match(key) : Match.Empty;
+            CompiledKey compiled;
             if (!slash.Success && !entry.UseRegex)
             {
-                result.Add(new CompiledKey(key, null, caseSensitive, wholeWords));
-                continue;
+                compiled = new CompiledKey(all.Count, owner, key, null, caseSensitive, wholeWords);
             }
-            var pattern = slash.Success ? slash.Groups["p"].Value : key;
-            var flags = slash.Success ? slash.Groups["f"].Value : "";
-            var options = RegexOptions.CultureInvariant | RegexOptions.Compiled;
-            if (flags.Contains('i') || (!caseSensitive && !slash.Success)) options |= RegexOptions.IgnoreCase;
-            if (flags.Contains('m')) options |= RegexOptions.Multiline;
-            if (flags.Contains('s')) options |= RegexOptions.Singleline;
-            try
+            else
             {
-                result.Add(new CompiledKey(key, new Regex(pattern, options, LorebookMatcher.RegexTimeout), true, false));
+                var pattern = slash.Success ? slash.Groups["p"].Value : key;
+                var flags = slash.Success ? slash.Groups["f"].Value : "";
+                var options = RegexOptions.CultureInvariant | RegexOptions.Compiled;
+                if (flags.Contains('i') || (!caseSensitive && !slash.Success)) options |= RegexOptions.IgnoreCase;
+                if (flags.Contains('m')) options |= RegexOptions.Multiline;
+                if (flags.Contains('s')) options |= RegexOptions.Singleline;
+                try
+                {
+                    compiled = new CompiledKey(all.Count, owner, key, new Regex(pattern, options, LorebookMatcher.RegexTimeout), true, false);
+                }
+                catch (ArgumentException ex)
+                {
+                    notes.Add(new LoreNote(entry, LoreNoteKind.InvalidRegex, $"Key {key} is not a valid regular expression: {ex.Message}"));
+                    continue;
+                }
             }
-            catch (ArgumentException ex)
-            {
-                notes.Add(new LoreNote(entry, LoreNoteKind.InvalidRegex, $"Key {key} is not a valid regular expression: {ex.Message}"));
-            }
+            all.Add(compiled);
+            result.Add(compiled);
         }
         return [.. result];
     }

@@ -97,9 +97,17 @@ internal sealed class PromptBuilder(ITokenCounter tokens, MacroEngine macros, St
         // Budget: what the context holds once the reply has its room.
         var budget = settings.ContextSize - Math.Max(0, settings.MaxReplyTokens);
         var history = request.History;
+        // Each history message becomes one piece whose token count is taken once, however often the budget walk,
+        // the total and the inspector ask for it; only the walked (newest) messages ever get a piece.
+        var historyPieces = new Dictionary<int, Piece>();
+        Piece HistoryAt(int k)
+        {
+            if (!historyPieces.TryGetValue(k, out var piece)) historyPieces[k] = piece = HistoryPiece(history[k]);
+            return piece;
+        }
         var pinned = LastIndexOf(history, ChatRole.User);
         var fixedTokens = head.Sum(Cost) + afterExamples.Sum(Cost) + injections.Sum(i => Cost(i.Piece)) + (tail is null ? 0 : Cost(tail));
-        if (pinned >= 0) fixedTokens += Cost(HistoryPiece(history[pinned]));
+        if (pinned >= 0) fixedTokens += Cost(HistoryAt(pinned));
 
         var examplesDropped = false;
         if (settings.ExampleBehaviour == ExampleDialogueBehaviour.Always)
@@ -116,7 +124,7 @@ internal sealed class PromptBuilder(ITokenCounter tokens, MacroEngine macros, St
         for (var k = history.Count - 1; k >= 0; k--)
         {
             if (k == pinned) continue;
-            var cost = Cost(HistoryPiece(history[k]));
+            var cost = Cost(HistoryAt(k));
             if (historyTokens + cost > remaining) break;
             historyTokens += cost;
             keptFrom = k;
@@ -162,8 +170,8 @@ internal sealed class PromptBuilder(ITokenCounter tokens, MacroEngine macros, St
         foreach (var group in includedExamples) pieces.AddRange(group);
         pieces.AddRange(afterExamples);
         var kept = new List<Piece>();
-        if (pinned >= 0 && pinned < keptFrom) kept.Add(HistoryPiece(history[pinned]));
-        for (var k = keptFrom; k < history.Count; k++) kept.Add(HistoryPiece(history[k]));
+        if (pinned >= 0 && pinned < keptFrom) kept.Add(HistoryAt(pinned));
+        for (var k = keptFrom; k < history.Count; k++) kept.Add(HistoryAt(k));
         for (var at = 0; at <= kept.Count; at++)
         {
             var depth = kept.Count - at;
@@ -214,7 +222,7 @@ internal sealed class PromptBuilder(ITokenCounter tokens, MacroEngine macros, St
         return -1;
     }
 
-    private int Cost(Piece piece) => tokens.Count(piece.Text) + PerMessageOverhead + (piece.Name is null ? 0 : 1);
+    private int Cost(Piece piece) => piece.Cost(tokens);
 
     private static Piece HistoryPiece(HistoryMessage m) => new(PromptSectionKind.History, $"{m.Role}: {m.SpeakerName}", m.Role, m.Content, null);
 
@@ -237,6 +245,16 @@ internal sealed class PromptBuilder(ITokenCounter tokens, MacroEngine macros, St
 
     private sealed record Piece(PromptSectionKind Kind, string Label, ChatRole Role, string Text, string? Name)
     {
+        // Memoised per piece: the budget, the total and the sections each need it, and even a cache hit in the token
+        // counter hashes the whole text. A piece lives within one Build, so no synchronisation is needed.
+        private int cost = -1;
+
         public static Piece Of(PromptSectionKind kind, string label, ChatRole role, string text) => new(kind, label, role, text, null);
+
+        public int Cost(ITokenCounter counter)
+        {
+            if (cost < 0) cost = counter.Count(Text) + PerMessageOverhead + (Name is null ? 0 : 1);
+            return cost;
+        }
     }
 }

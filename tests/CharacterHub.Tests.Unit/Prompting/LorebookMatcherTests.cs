@@ -256,4 +256,40 @@ public sealed class LorebookMatcherTests
         Assert.That(Ids(Book(Entry("a", "", " ")), Chat("anything")), Is.Empty);
         Assert.That(Ids(Book(Entry("a", "x")), Chat()), Is.Empty);
     }
+
+    [Test]
+    public void Scan_MatchingWork_FollowsTheTextNotTheNumberOfKeys()
+    {
+        // Guards against a return to searching every key of every entry through the text. MatchWork counts automaton
+        // steps plus candidate occurrences checked, i.e. the comparisons a scan makes for plain keys; a per-key search
+        // would need at least keys × text of them. Deterministic: no timing involved.
+        var chat = Chat("The old bridge creaks under the cart.", "Across the river the market opens.", "She counts her silver twice.");
+        var chatChars = chat.Sum(m => m.Content.Length + 1);
+        LorebookEntry Unmatched(int i) => Entry("e" + i, $"zq{i}x", $"vw{i} yk", $"k{i}q{i}") with { Content = "" };
+        var small = matcher.Scan(Book([.. Enumerable.Range(0, 10).Select(Unmatched), Entry("hit", "silver")]), chat, new Random(1));
+        var large = matcher.Scan(Book([.. Enumerable.Range(0, 3_000).Select(Unmatched), Entry("hit", "silver")]), chat, new Random(1));
+
+        Assert.That(small.Activated.Select(a => a.Entry.Id), Is.EqualTo(new[] { "hit" }));
+        Assert.That(large.Activated.Select(a => a.Entry.Id), Is.EqualTo(new[] { "hit" }));
+        Assert.That(large.MatchWork, Is.GreaterThan(0));
+        Assert.That(large.MatchWork, Is.LessThanOrEqualTo(2L * chatChars + 10), "9,003 keys cost no more than two steps per character");
+        Assert.That(large.MatchWork, Is.LessThanOrEqualTo(small.MatchWork + chatChars), "300 times the keys, about the same work");
+    }
+
+    [Test]
+    public void Scan_RecursionWork_FollowsKeyOccurrencesNotContentLength()
+    {
+        // Recursion used to re-search the growing activated content for every pending key; now an activated entry
+        // contributes only the keys found in its content when the book was compiled.
+        var filler = string.Join(' ', Enumerable.Repeat("lorem ipsum dolor", 2_000));
+        var book = new Lorebook
+        {
+            ScanDepth = 1,
+            RecursiveScanning = true,
+            Entries = [Entry("a", "alpha") with { Content = filler + " beta" }, Entry("b", "beta"), .. Enumerable.Range(0, 500).Select(i => Entry("n" + i, $"nomatch{i}"))],
+        };
+        var result = matcher.Scan(book, Chat("alpha"), new Random(1));
+        Assert.That(result.Activated.Select(a => a.Entry.Id), Is.EqualTo(new[] { "a", "b" }));
+        Assert.That(result.MatchWork, Is.LessThan(100), "a 34,000-character content with one key in it is one unit of work, not a scan per key");
+    }
 }

@@ -233,4 +233,30 @@ public sealed class PromptBuilderTests
         Assert.That(prompt.Messages, Is.Empty);
         Assert.That(prompt.TotalTokens, Is.Zero);
     }
+
+    [Test]
+    public void Build_LongChat_CountsTokensOnlyForTheMessagesThatFit()
+    {
+        // A 2,000-message chat with room for a few dozen messages must not tokenise the rest: the history is walked
+        // newest first and the walk stops at the first message that does not fit.
+        var counter = new RecordingCounter();
+        var history = Chat(2_000);
+        var prompt = new PromptBuilder(counter).Build(Request(history: history, settings: new PromptSettings { ContextSize = 2_000, MaxReplyTokens = 300 }));
+        var historyTexts = history.Select(m => m.Content).ToHashSet(StringComparer.Ordinal);
+        var counted = counter.Texts.Where(historyTexts.Contains).Distinct(StringComparer.Ordinal).Count();
+        var kept = prompt.Sections.Count(s => s.Kind == PromptSectionKind.History);
+        Assert.That(kept, Is.InRange(5, 100));
+        Assert.That(counted, Is.LessThanOrEqualTo(kept + 1), "only the kept messages and the first one that did not fit are counted");
+    }
+
+    private sealed class RecordingCounter : ITokenCounter
+    {
+        public List<string> Texts { get; } = [];
+
+        public int Count(string text)
+        {
+            Texts.Add(text);
+            return TiktokenTokenCounter.Shared.Count(text);
+        }
+    }
 }
