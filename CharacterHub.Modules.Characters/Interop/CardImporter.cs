@@ -125,7 +125,7 @@ internal static class CardImporter
     }
 
     /// <summary>Reads and maps one file; a failure is a result the user can act on, never an exception.</summary>
-    public static (PreparedCard? Card, ImportResult? Failure) Prepare(ImportFile file)
+    public static (PreparedCard? Card, ImportResult? Failure) Prepare(ImportFile file, IReadOnlySet<string> categories)
     {
         if (file.Data.Length > MaxFileBytes)
             return (null, ImportResult.Failed(file.Name, $"The file is {file.Data.Length / (1024.0 * 1024):0.#} MB; at most 20 MB is accepted."));
@@ -138,7 +138,7 @@ internal static class CardImporter
         if (!read.Success) return (null, ImportResult.Failed(file.Name, read.Error));
         var blocking = CardValidator.Validate(read.Card, read.Files).Where(p => p.Blocking).ToList();
         if (blocking.Count > 0) return (null, ImportResult.Failed(file.Name, string.Join(" ", blocking.Select(p => p.Message))));
-        var (draft, errors) = CardMapping.ToDraft(read.Card);
+        var (draft, errors) = CardMapping.ToDraft(read.Card, categories);
         if (!errors.IsEmpty)
             return (null, ImportResult.Failed(file.Name, "The card exceeds this site's limits, so it was not imported (nothing is cut off silently): " +
                 string.Join(" ", errors.All.Select(e => $"{e.Key.Replace("Draft.", "", StringComparison.Ordinal)}: {string.Join(" ", e.Value)}"))));
@@ -288,9 +288,9 @@ internal static class CardImporter
 
     /// <summary>Prepares and stores one file in its own transaction; <paramref name="record"/> runs inside it (job bookkeeping).</summary>
     public static async Task<ImportResult> ImportOneAsync(NpgsqlDataSource db, long userId, ImportFile file, DuplicateMode mode,
-        Func<NpgsqlConnection, DbTransaction, ImportResult, Task>? record, CancellationToken ct)
+        IReadOnlySet<string> categories, Func<NpgsqlConnection, DbTransaction, ImportResult, Task>? record, CancellationToken ct)
     {
-        var (card, failure) = Prepare(file);
+        var (card, failure) = Prepare(file, categories);
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         var result = failure ?? await StoreAsync(connection, tx, userId, card!, mode, ct);

@@ -37,7 +37,7 @@ internal static class CardMapping
     private static readonly string[] BookScalarKeys = ["name", "description", "scan_depth", "token_budget", "recursive_scanning"];
 
     /// <summary>The draft for a card, already normalised as the save handlers would; errors name the fields over our limits.</summary>
-    public static (CharacterDraft Draft, FieldErrors Errors) ToDraft(CharacterCard card)
+    public static (CharacterDraft Draft, FieldErrors Errors) ToDraft(CharacterCard card, IReadOnlySet<string> categories)
     {
         var cardJson = CardWriter.ToJsonObject(card, CardSpec.V3);
         var data = (JsonObject)cardJson["data"]!;
@@ -66,7 +66,9 @@ internal static class CardMapping
             Extensions = extensions,
         };
         draft = ApplyOwnFields(draft, own);
-        var (normalized, errors) = DraftRules.Normalize(draft, new HashSet<string>());
+        // A category this site does not have (another CharacterHub's list) is dropped, not a reason to refuse the card.
+        if (draft.Category is { } category && !categories.Contains(category.Trim().ToLowerInvariant())) draft = draft with { Category = null };
+        var (normalized, errors) = DraftRules.Normalize(draft, categories);
         if (!errors.IsEmpty) return (normalized, errors);
 
         var keep = new JsonObject();

@@ -16,15 +16,16 @@ namespace CharacterHub.Modules.Characters.Interop;
 /// <summary>Imports files now, in the request: each card in its own transaction, the others unaffected by a failure.</summary>
 internal sealed record ImportCards(long UserId, IReadOnlyList<ImportFile> Files, DuplicateMode Mode) : Mediator.ICommand<IReadOnlyList<ImportResult>>;
 
-internal sealed class ImportCardsHandler(NpgsqlDataSource db) : Mediator.ICommandHandler<ImportCards, IReadOnlyList<ImportResult>>
+internal sealed class ImportCardsHandler(NpgsqlDataSource db, IMediator mediator) : Mediator.ICommandHandler<ImportCards, IReadOnlyList<ImportResult>>
 {
     public async ValueTask<IReadOnlyList<ImportResult>> Handle(ImportCards command, CancellationToken ct)
     {
+        var categories = await ImportJobs.CategoriesAsync(mediator, ct);
         var results = new List<ImportResult>();
         foreach (var (file, failure) in CardImporter.Expand(command.Files))
         {
             if (failure is not null) results.Add(failure);
-            else results.Add(await ImportJobs.ImportSafelyAsync(db, command.UserId, file!, command.Mode, null, ct));
+            else results.Add(await ImportJobs.ImportSafelyAsync(db, command.UserId, file!, command.Mode, categories, null, ct));
         }
         return results;
     }
@@ -66,10 +67,11 @@ internal sealed class StartImportJobHandler(NpgsqlDataSource db, IBackgroundJobC
 /// the transaction that stores its character, so a retry after a crash never imports a file twice.</summary>
 internal sealed record RunImportJob(long JobId) : Mediator.ICommand;
 
-internal sealed class RunImportJobHandler(NpgsqlDataSource db) : Mediator.ICommandHandler<RunImportJob>
+internal sealed class RunImportJobHandler(NpgsqlDataSource db, IMediator mediator) : Mediator.ICommandHandler<RunImportJob>
 {
     public async ValueTask<Unit> Handle(RunImportJob command, CancellationToken ct)
     {
+        var categories = await ImportJobs.CategoriesAsync(mediator, ct);
         await using (var connection = await db.OpenConnectionAsync(ct))
         {
             var job = await connection.QuerySingleOrDefaultAsync<(long UserId, string DuplicateMode)?>(new CommandDefinition(
@@ -83,7 +85,7 @@ internal sealed class RunImportJobHandler(NpgsqlDataSource db) : Mediator.IComma
                     "select seq, file_name, data from characters.import_job_files where job_id = @JobId and status = 'pending' order by seq limit 1",
                     command, cancellationToken: ct));
                 if (next is not { } file) break;
-                await ImportJobs.ImportSafelyAsync(db, job.Value.UserId, new ImportFile(file.FileName, file.Data), mode,
+                await ImportJobs.ImportSafelyAsync(db, job.Value.UserId, new ImportFile(file.FileName, file.Data), mode, categories,
                     (c, tx, result) => c.ExecuteAsync(new CommandDefinition(
                         """
                         update characters.import_job_files set status = @Status, character_id = @CharacterId, reason = @Reason, data = null
@@ -130,12 +132,15 @@ internal static class ImportJobs
         files.Count > InlineFileLimit || files.Any(CardImporter.IsBundle);
 
     /// <summary>A database error on one card (a constraint we did not foresee) fails that card, not the batch.</summary>
+    public static async Task<IReadOnlySet<string>> CategoriesAsync(IMediator mediator, CancellationToken ct) =>
+        (await mediator.Send(new ListCategories(), ct)).Select(c => c.Slug).ToHashSet(StringComparer.Ordinal);
+
     public static async Task<ImportResult> ImportSafelyAsync(NpgsqlDataSource db, long userId, ImportFile file, DuplicateMode mode,
-        Func<NpgsqlConnection, System.Data.Common.DbTransaction, ImportResult, Task>? record, CancellationToken ct)
+        IReadOnlySet<string> categories, Func<NpgsqlConnection, System.Data.Common.DbTransaction, ImportResult, Task>? record, CancellationToken ct)
     {
         try
         {
-            return await CardImporter.ImportOneAsync(db, userId, file, mode, record, ct);
+            return await CardImporter.ImportOneAsync(db, userId, file, mode, categories, record, ct);
         }
         catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.CheckViolation or PostgresErrorCodes.StringDataRightTruncation
                                               or PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.NotNullViolation)
