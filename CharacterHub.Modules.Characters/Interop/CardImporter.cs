@@ -110,6 +110,7 @@ internal static class CardImporter
                 budget -= output.Length;
                 if (budget < 0)
                     throw new InvalidDataException($"The archive expands to more than {MaxZipUncompressedBytes / (1024 * 1024)} MB; it was refused.");
+                // An entry cut off at the cap is only kept to be refused by Prepare with the size rule's message.
                 result.Add(new ImportFile($"{file.Name}/{entry.FullName}", output.ToArray()));
             }
         }
@@ -128,7 +129,7 @@ internal static class CardImporter
     public static (PreparedCard? Card, ImportResult? Failure) Prepare(ImportFile file, IReadOnlySet<string> categories)
     {
         if (file.Data.Length > MaxFileBytes)
-            return (null, ImportResult.Failed(file.Name, $"The file is {file.Data.Length / (1024.0 * 1024):0.#} MB; at most 20 MB is accepted."));
+            return (null, ImportResult.Failed(file.Name, "The file is larger than 20 MB, the most accepted for one card."));
         if (IsBundle(file))
             return (null, ImportResult.Failed(file.Name, "Archives inside archives are not opened; upload the inner zip on its own."));
         if (CardReader.LooksLikeJson(file.Data) && LooksLikeLorebook(file.Data))
