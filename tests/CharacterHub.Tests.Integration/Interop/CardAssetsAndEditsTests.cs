@@ -134,6 +134,7 @@ public sealed class CardAssetsAndEditsTests : IntegrationTest
     [Test]
     public async Task ImportJob_RunAgainAfterItFinished_ChangesNothing_AndTheFragmentShowsProgress()
     {
+        HangfireGlobals.PointAt(App);
         var api = await ApiUser("ann");
         var files = Enumerable.Range(0, 22).Select(i => (Name: $"c{i}.json",
             Data: Encoding.UTF8.GetBytes($$"""{"name":"Card {{i}}","first_mes":"hi {{i}}"}"""))).ToList();

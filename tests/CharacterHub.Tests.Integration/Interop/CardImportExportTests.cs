@@ -218,6 +218,7 @@ public sealed class CardImportExportTests : IntegrationTest
     [Test]
     public async Task Import_Zip_RunsAsAJob_WithProgressAndReport_VisibleToItsOwnerOnly()
     {
+        HangfireGlobals.PointAt(App);
         var api = await ApiUser("ann");
         var zip = new MemoryStream();
         using (var archive = new ZipArchive(zip, ZipArchiveMode.Create, leaveOpen: true))
@@ -262,6 +263,7 @@ public sealed class CardImportExportTests : IntegrationTest
     [Test]
     public async Task Import_Zip_WithPathTraversal_IsRefusedWithAReason()
     {
+        HangfireGlobals.PointAt(App);
         var api = await ApiUser("ann");
         var zip = new MemoryStream();
         using (var archive = new ZipArchive(zip, ZipArchiveMode.Create, leaveOpen: true))
