@@ -22,6 +22,7 @@ public sealed class CharactersModule : IModule
     public void MapEndpoints(IEndpointRouteBuilder app, IEndpointRouteBuilder api)
     {
         CharactersApi.Map(api);
+        Interop.InteropEndpoints.Map(app, api);
         app.MapGet("/characters/{id:long}/avatar/{size}", async (long id, string size, string? s, HttpContext http,
             ICurrentUser me, IMediator mediator, CancellationToken ct) =>
         {

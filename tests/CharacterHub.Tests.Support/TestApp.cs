@@ -1,4 +1,8 @@
 using CharacterHub.Web.App;
+using Hangfire;
+using Hangfire.AspNetCore;
+using Hangfire.Logging;
+using Microsoft.Extensions.Logging;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -39,8 +43,13 @@ public sealed class TestApp : IAsyncDisposable
         var app = CharacterHubApp.Build([.. args], WebProjectDirectory());
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new TestApp(app, new Uri(address));
+        var started = new TestApp(app, new Uri(address));
+        lock (Running) Running.Add(started);
+        return started;
     }
+
+    /// <summary>Hosts alive in this process, oldest first.</summary>
+    private static readonly List<TestApp> Running = [];
 
     public TestClient CreateClient() => new(BaseAddress);
 
@@ -48,6 +57,20 @@ public sealed class TestApp : IAsyncDisposable
     {
         await App.StopAsync();
         await App.DisposeAsync();
+        TestApp? survivor;
+        lock (Running)
+        {
+            Running.Remove(this);
+            survivor = Running.LastOrDefault();
+        }
+        // Hangfire keeps its storage and log provider in process-wide statics that the last host started wrote; a
+        // test that starts and disposes a second host would leave them pointing at disposed objects, and the
+        // shared host's jobs would then fail or stall. Production runs one host per process and never meets this.
+        if (survivor is not null)
+        {
+            GlobalConfiguration.Configuration.UseStorage(survivor.Services.GetRequiredService<JobStorage>());
+            LogProvider.SetCurrentLogProvider(new AspNetCoreLogProvider(survivor.Services.GetRequiredService<ILoggerFactory>()));
+        }
     }
 
     /// <summary>The web project's folder (content root: wwwroot, appsettings.json), found from the test's bin folder.</summary>

@@ -40,6 +40,14 @@ internal sealed class IndexModel(IMediator mediator, ICurrentUser me) : PageMode
     public async Task<IActionResult> OnPostBulkAsync(string action, List<long> ids, string? bulkTag, CancellationToken ct)
     {
         if (ids.Count == 0) Message = "Select at least one character first.";
+        else if (action == "export")
+        {
+            // A download needs a navigation, which an htmx swap is not: both paths go to the GET that builds the zip.
+            var url = "/characters/export-selected?" + string.Join("&", ids.Distinct().Take(200).Select(id => $"ids={id}"));
+            if (!Request.IsHtmx()) return Redirect(url);
+            Response.Headers["HX-Redirect"] = url;
+            return new EmptyResult();
+        }
         else if (action == "delete") Message = $"Deleted {await mediator.Send(new BulkDelete(me.Id, ids), ct)} character(s).";
         else if (action == "tag")
             Message = string.IsNullOrWhiteSpace(bulkTag)
