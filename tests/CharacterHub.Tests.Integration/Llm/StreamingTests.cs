@@ -186,7 +186,7 @@ public sealed class StreamingTests : LlmTestBase
             })
             .Build();
 
-        var connection = LlmConnection.FromConfiguration(configuration.GetSection("Llm:Default"))!;
+        var connection = LlmConnection.FromConfiguration(configuration.GetSection("Llm"))!;
 
         Assert.That(connection.Trusted, Is.True);
         Assert.That(connection.NormalizedBaseUrl, Is.EqualTo("http://10.0.0.5:8080"));
