@@ -41,7 +41,9 @@ internal static class CharactersApi
         long? creator = long.TryParse(qs["creator_id"], out var c) ? c : null;
         var sort = qs["sort"].ToString() switch { "name" => LibrarySort.Name, "created" => LibrarySort.Created, "chats" => LibrarySort.Chats, _ => LibrarySort.Updated };
         var limit = int.TryParse(qs["limit"], out var l) ? l : 24;
-        var page = await mediator.Send(new LibraryQuery(me.Id, LibraryScope.Visible, qs["q"], qs["category"], qs["tag"], qs["visibility"],
+        // Like the library page, the listing is the caller's own and shared characters; scope=all adds every public one.
+        var scope = qs["scope"] == "all" ? LibraryScope.Visible : LibraryScope.Library;
+        var page = await mediator.Send(new LibraryQuery(me.Id, scope, qs["q"], qs["category"], qs["tag"], qs["visibility"],
             CreatorId: creator, Sort: sort, Cursor: string.IsNullOrEmpty(qs["cursor"]) ? null : qs["cursor"].ToString(), PageSize: limit), ct);
         if (page.Problem is not null) return Problem(400, page.Problem);
         return Results.Json(new

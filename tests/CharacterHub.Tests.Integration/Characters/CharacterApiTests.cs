@@ -128,8 +128,10 @@ public sealed class CharacterApiTests : IntegrationTest
 
         var publicForOther = await Json(await other.Http.GetAsync($"/api/characters/{publicId}"));
         Assert.That(publicForOther["name"]!.GetValue<string>(), Is.EqualTo("Open"));
-        var list = await Json(await other.Http.GetAsync("/api/characters"));
+        var list = await Json(await other.Http.GetAsync("/api/characters?scope=all"));
         Assert.That(list["items"]!.AsArray().Select(i => i!["name"]!.GetValue<string>()), Is.EqualTo(new[] { "Open" }));
+        var library = await Json(await other.Http.GetAsync("/api/characters"));
+        Assert.That(library["items"]!.AsArray(), Is.Empty, "the default listing is the caller's library");
 
         var page = await other.GetAsync($"/characters/{privateId}");
         Assert.That(page.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
