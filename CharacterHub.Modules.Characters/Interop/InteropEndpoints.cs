@@ -27,7 +27,8 @@ internal static class InteropEndpoints
         });
         api.MapGet("/characters/{id:long}/export", Export);
         api.MapPost("/characters/import", Import)
-            .WithMetadata(new SizeLimit(MaxRequestBytes)).WithFormOptions(multipartBodyLengthLimit: MaxRequestBytes);
+            .WithMetadata(new SizeLimit(MaxRequestBytes)).WithFormOptions(multipartBodyLengthLimit: MaxRequestBytes)
+            .RequireRateLimiting("import");
         api.MapGet("/characters/import/{jobId:long}", async (long jobId, ICurrentUser me, IMediator mediator, CancellationToken ct) =>
             await mediator.Send(new GetImportJob(jobId, me.Id), ct) is { } job
                 ? Results.Json(new { job_id = job.Id, status = job.Status, total = job.Total, done = job.Done, results = job.Results.Select(Json) })

@@ -195,6 +195,7 @@ public static class CharacterHubApp
         builder.Services.Configure<FormOptions>(o => o.MultipartBodyLengthLimit = 64L * 1024 * 1024);
 
         var loginPerMinute = builder.Configuration.GetValue("RateLimits:LoginPerMinute", 30);
+        var importPerMinute = builder.Configuration.GetValue("RateLimits:ImportPerMinute", 20);
         builder.Services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -214,6 +215,10 @@ public static class CharacterHubApp
             o.AddPolicy("login", ctx => RateLimitPartition.GetFixedWindowLimiter(
                 ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown",
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = loginPerMinute, Window = TimeSpan.FromMinutes(1) }));
+            // Imports decode images and unzip archives: a ceiling per signed-in user (or address for the API).
+            o.AddPolicy("import", ctx => RateLimitPartition.GetFixedWindowLimiter(
+                ctx.User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value ?? ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = importPerMinute, Window = TimeSpan.FromMinutes(1) }));
         });
     }
 

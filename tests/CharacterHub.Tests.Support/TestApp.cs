@@ -36,6 +36,7 @@ public sealed class TestApp : IAsyncDisposable
             $"--ConnectionStrings:Default={connectionString}",
             // Every test request comes from 127.0.0.1: the per-address ceiling would otherwise trip across tests.
             "--RateLimits:LoginPerMinute=100000",
+            "--RateLimits:ImportPerMinute=100000",
             "--Jobs:WorkerCount=1",
             "--Logging:LogLevel:Default=Warning",
         };

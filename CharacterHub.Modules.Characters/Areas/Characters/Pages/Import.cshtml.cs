@@ -10,6 +10,7 @@ namespace CharacterHub.Modules.Characters.Areas.Characters.Pages;
 
 /// <summary>/characters/import: many card files (or a zip) at once; a few are imported now, a bulk goes to a job.</summary>
 [Authorize]
+[Microsoft.AspNetCore.RateLimiting.EnableRateLimiting("import")]
 [RequestSizeLimit(InteropEndpoints.MaxRequestBytes)]
 [RequestFormLimits(MultipartBodyLengthLimit = InteropEndpoints.MaxRequestBytes)]
 internal sealed class ImportModel(IMediator mediator, ICurrentUser me) : PageModel

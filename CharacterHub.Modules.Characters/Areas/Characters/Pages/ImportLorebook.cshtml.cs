@@ -10,6 +10,7 @@ namespace CharacterHub.Modules.Characters.Areas.Characters.Pages;
 
 /// <summary>Attaches a standalone lorebook file to a character (form on the character page, for editors).</summary>
 [Authorize]
+[Microsoft.AspNetCore.RateLimiting.EnableRateLimiting("import")]
 [RequestSizeLimit(CardImporter.MaxFileBytes + 1024 * 1024)]
 [RequestFormLimits(MultipartBodyLengthLimit = CardImporter.MaxFileBytes + 1024 * 1024)]
 internal sealed class ImportLorebookModel(IMediator mediator, ICurrentUser me) : PageModel
