@@ -195,6 +195,7 @@ public static class CharacterHubApp
         builder.Services.Configure<FormOptions>(o => o.MultipartBodyLengthLimit = 64L * 1024 * 1024);
 
         var loginPerMinute = builder.Configuration.GetValue("RateLimits:LoginPerMinute", 30);
+        var generationPerMinute = builder.Configuration.GetValue("RateLimits:GenerationPerMinute", 30);
         builder.Services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -214,6 +215,12 @@ public static class CharacterHubApp
             o.AddPolicy("login", ctx => RateLimitPartition.GetFixedWindowLimiter(
                 ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown",
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = loginPerMinute, Window = TimeSpan.FromMinutes(1) }));
+            // Chat replies cost the site's model money or GPU time: a per-user ceiling (per address when anonymous).
+            o.AddPolicy("generation", ctx => RateLimitPartition.GetFixedWindowLimiter(
+                ctx.User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value is { } user
+                    ? "user:" + user
+                    : "ip:" + (ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown"),
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = generationPerMinute, Window = TimeSpan.FromMinutes(1) }));
         });
     }
 
