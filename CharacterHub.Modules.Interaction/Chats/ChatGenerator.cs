@@ -129,9 +129,8 @@ internal sealed partial class ChatGenerator(
         // Saved whatever happened to the request: the reader may be gone, the words are not.
         await using (var connection = await db.OpenConnectionAsync(CancellationToken.None))
         {
-            await ChatStore.FinishAsync(connection, claim.SwipeId, content, status, reason, detail, model, finishReason.Length == 0 ? null : finishReason,
-                promptTokens, completionTokens);
-            await ChatStore.TouchChatAsync(connection, null, chatId, CancellationToken.None);
+            await ChatStore.FinishAsync(connection, chatId, claim.SwipeId, content, status, reason, detail, model,
+                finishReason.Length == 0 ? null : finishReason, promptTokens, completionTokens);
         }
         return new GenerationOutcome(chatId, messageId, claim.SwipeId, content, status, reason, detail);
     }

@@ -125,16 +125,20 @@ internal static class ChatStore
         c.ExecuteScalarAsync<bool>(new CommandDefinition(
             "select stop_requested from interaction.message_swipes where id = @swipeId", new { swipeId }, cancellationToken: ct));
 
-    /// <summary>Writes the swipe's text once, when its generation ends (the only write of a swipe's content).</summary>
-    public static Task FinishAsync(NpgsqlConnection c, long swipeId, string content, string status, string? reason, string? detail,
+    /// <summary>Writes the swipe's text once, when its generation ends (the only write of a swipe's content), and
+    /// moves the chat up the list, in one statement: one commit (one WAL flush) instead of two.</summary>
+    public static Task FinishAsync(NpgsqlConnection c, long chatId, long swipeId, string content, string status, string? reason, string? detail,
         string? model, string? finishReason, int? promptTokens, int? completionTokens) =>
         c.ExecuteAsync(new CommandDefinition(
             """
-            update interaction.message_swipes
-            set content = @content, status = @status, reason = @reason, detail = @detail, model = @model,
-                finish_reason = @finishReason, prompt_tokens = @promptTokens, completion_tokens = @completionTokens, finished_at = now()
-            where id = @swipeId and status in ('pending', 'streaming')
-            """, new { swipeId, content, status, reason, detail, model, finishReason, promptTokens, completionTokens }));
+            with finished as (
+                update interaction.message_swipes
+                set content = @content, status = @status, reason = @reason, detail = @detail, model = @model,
+                    finish_reason = @finishReason, prompt_tokens = @promptTokens, completion_tokens = @completionTokens, finished_at = now()
+                where id = @swipeId and status in ('pending', 'streaming')
+                returning id)
+            update interaction.chats set last_message_at = now() where id = @chatId and exists (select 1 from finished)
+            """, new { chatId, swipeId, content, status, reason, detail, model, finishReason, promptTokens, completionTokens }));
 
     /// <summary>The text a continuation starts from: the base swipe with its latest revision.</summary>
     public static Task<string?> SwipeTextAsync(NpgsqlConnection c, long swipeId, CancellationToken ct) =>

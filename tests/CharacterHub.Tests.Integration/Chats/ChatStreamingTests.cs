@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using CharacterHub.FakeLlm;
 using CharacterHub.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using static CharacterHub.Tests.Integration.Chats.ChatKit;
 
 namespace CharacterHub.Tests.Integration.Chats;
@@ -29,6 +30,10 @@ public sealed class ChatStreamingTests : IntegrationTest
     {
         await app.DisposeAsync();
         await server.DisposeAsync();
+        // Hangfire keeps its log provider in a static that the last host to start overwrote with its logger factory,
+        // now disposed; hand it back to the shared host so later job tests can still create job clients.
+        Hangfire.Logging.LogProvider.SetCurrentLogProvider(
+            new Hangfire.AspNetCore.AspNetCoreLogProvider(App.Services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>()));
     }
 
     [TearDown]
