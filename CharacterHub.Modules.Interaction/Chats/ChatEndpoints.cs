@@ -39,9 +39,21 @@ internal static class ChatEndpoints
         await http.Response.Body.FlushAsync(ct);
         var outcome = await generator.RunAsync(chatId, messageId, me.Id, me.Username ?? "User",
             token => WriteEventAsync(http, "token", HtmlEncoder.Default.Encode(token).Replace("&#xA;", "<br>", StringComparison.Ordinal), ct), ct);
-        if (ct.IsCancellationRequested) return;
         var words = outcome is null ? "" : outcome.Detail ?? (outcome.Status == SwipeStatus.Offline ? "offline reply" : "complete");
-        await WriteEventAsync(http, "done", HtmlEncoder.Default.Encode(words), ct);
+        await TryWriteEventAsync(http, "done", HtmlEncoder.Default.Encode(words), ct);
+    }
+
+    /// <summary>The closing event, unless the reader already left (then there is nobody to tell; the reply is saved).</summary>
+    private static async Task TryWriteEventAsync(HttpContext http, string name, string data, CancellationToken ct)
+    {
+        if (ct.IsCancellationRequested) return;
+        try
+        {
+            await WriteEventAsync(http, name, data, ct);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException)
+        {
+        }
     }
 
     internal sealed record InteractBody(string? Message, long? ConversationId);
@@ -89,8 +101,7 @@ internal static class ChatEndpoints
             StartEventStream(http);
             var streamed = await generator.RunAsync(chatId, reply.Id, me.Id, me.Username ?? "User",
                 token => WriteEventAsync(http, "token", JsonSerializer.Serialize(new { text = token }, ApiJson), ct), ct);
-            if (!ct.IsCancellationRequested)
-                await WriteEventAsync(http, "done", JsonSerializer.Serialize(Result(chatId, reply.Id, streamed), ApiJson), ct);
+            await TryWriteEventAsync(http, "done", JsonSerializer.Serialize(Result(chatId, reply.Id, streamed), ApiJson), ct);
             return Results.Empty;
         }
         var outcome = await generator.RunAsync(chatId, reply.Id, me.Id, me.Username ?? "User", _ => ValueTask.CompletedTask, ct);

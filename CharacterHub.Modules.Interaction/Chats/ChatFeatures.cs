@@ -149,7 +149,8 @@ internal sealed class StartReplyHandler(NpgsqlDataSource db) : ICommandHandler<S
     }
 }
 
-/// <summary>Asks whichever request streams the message's reply to stop; a reply that never started is closed here.</summary>
+/// <summary>Asks whichever request streams the message's reply to stop. A reply that never started, or whose stream
+/// began longer ago than any generation can run (its process died), is closed here, as nobody else will close it.</summary>
 internal sealed record StopReply(long ChatId, long UserId, long MessageId) : ICommand<bool>;
 
 internal sealed class StopReplyHandler(NpgsqlDataSource db) : ICommandHandler<StopReply, bool>
@@ -162,10 +163,13 @@ internal sealed class StopReplyHandler(NpgsqlDataSource db) : ICommandHandler<St
             where m.id = @MessageId and c.id = @ChatId and c.user_id = @UserId and s.status in ('pending', 'streaming'))
         update interaction.message_swipes s
         set stop_requested = true,
-            status = case when s.status = 'pending' then 'partial' else s.status end,
-            reason = case when s.status = 'pending' then 'stopped' else s.reason end,
-            detail = case when s.status = 'pending' then 'You stopped the reply before it started.' else s.detail end,
-            finished_at = case when s.status = 'pending' then now() else s.finished_at end
+            status = case when s.status = 'pending' or s.started_at < now() - interval '10 minutes' then 'partial' else s.status end,
+            reason = case when s.status = 'pending' then 'stopped'
+                          when s.started_at < now() - interval '10 minutes' then 'failed' else s.reason end,
+            detail = case when s.status = 'pending' then 'You stopped the reply before it started.'
+                          when s.started_at < now() - interval '10 minutes' then 'The server writing this reply went away before finishing it.'
+                          else s.detail end,
+            finished_at = case when s.status = 'pending' or s.started_at < now() - interval '10 minutes' then now() else s.finished_at end
         from target where s.id = target.id
         """;
 
