@@ -34,6 +34,14 @@
         htmx.ajax('GET', stream.getAttribute('data-final-url'), { target: article, swap: 'outerHTML' });
     });
 
+    // A refused or broken stream (the per-user generation limit, a restart) is retried by the SSE extension with a
+    // growing delay; say so instead of leaving a silent caret. The reply stays pending, so the retry generates it.
+    document.addEventListener('htmx:sseError', function (e) {
+        var stream = e.target.closest && e.target.closest('[data-final-url]');
+        var note = stream && stream.querySelector('.chat-note');
+        if (note) note.textContent = 'Waiting for the server (busy, or too many replies this minute); retrying…';
+    });
+
     // Keep the newest message in view while it streams, unless the reader scrolled up to read.
     function nearBottom() {
         return window.innerHeight + window.scrollY >= document.body.scrollHeight - 160;
