@@ -17,6 +17,7 @@ public sealed class InteractionModule : IModule
         services.AddLlmClients(configuration);
         // One prompt builder per process: its compiled-lorebook cache is what keeps big lorebooks cheap per turn.
         services.AddSingleton<ChatPrompting>();
+        services.AddSingleton<ChatCharacters>();
         services.AddScoped<ChatGenerator>();
     }
 

@@ -22,12 +22,23 @@ internal sealed class GetCharacterForChatHandler(NpgsqlDataSource db) : IQueryHa
         var d = row.ToDraft();
         var book = d.Lorebook;
         return new ChatCharacter(
-            row.Id, row.Version, d.Name, d.Nickname, d.Description, d.Personality.Summary, d.Scenario, d.FirstMessage,
+            row.Id, row.Version, row.UpdatedAt, d.Name, d.Nickname, d.Description, d.Personality.Summary, d.Scenario, d.FirstMessage,
             d.AlternateGreetings, d.ExampleDialogues, d.SystemPrompt, d.PostHistoryInstructions,
             row.AvatarEtag is null ? null : $"/characters/{row.Id}/avatar/small?v={row.AvatarEtag}",
             new ChatLorebook(book.ScanDepth, book.TokenBudget, book.RecursiveScanning, book.Entries
                 .Select(e => new ChatLoreEntry(e.Keys, e.SecondaryKeys, e.Content, e.Comment, e.InsertionOrder, e.Priority,
                     e.Position, e.Enabled, e.Constant, e.Selective, e.UseRegex, e.CaseSensitive))
                 .ToList()));
+    }
+}
+
+internal sealed class GetCharacterChatVersionHandler(NpgsqlDataSource db) : IQueryHandler<GetCharacterChatVersion, ChatCharacterStamp?>
+{
+    private const string Sql = $"select c.version, c.updated_at from characters.characters c where c.id = @CharacterId and {CharacterSql.CanRead}";
+
+    public async ValueTask<ChatCharacterStamp?> Handle(GetCharacterChatVersion query, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<ChatCharacterStamp>(new CommandDefinition(Sql, query, cancellationToken: ct));
     }
 }

@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.RegularExpressions;
-using CharacterHub.Kernel.Contracts.Characters;
 using CharacterHub.Modules.Interaction.Llm;
 using Mediator;
 using Microsoft.Extensions.Logging;
@@ -18,7 +17,8 @@ internal sealed record GenerationOutcome(long ChatId, long MessageId, long Swipe
 /// flag and the result are all rows.
 /// </summary>
 internal sealed partial class ChatGenerator(
-    NpgsqlDataSource db, IMediator mediator, LlmClientFactory factory, LlmSiteSettings site, ChatPrompting prompting, ILogger<ChatGenerator> log)
+    NpgsqlDataSource db, IMediator mediator, ChatCharacters characters, LlmClientFactory factory, LlmSiteSettings site, ChatPrompting prompting,
+    ILogger<ChatGenerator> log)
 {
     /// <summary>How often the streaming request looks for a stop pressed on any node.</summary>
     public static readonly TimeSpan StopPollInterval = TimeSpan.FromMilliseconds(250);
@@ -42,7 +42,7 @@ internal sealed partial class ChatGenerator(
         var watcher = WatchForStopAsync(claim.SwipeId, stop, linked.Token);
         try
         {
-            var character = await mediator.Send(new GetCharacterForChat(claim.CharacterId, userId), linked.Token);
+            var character = await characters.GetAsync(mediator, claim.CharacterId, userId, linked.Token);
             if (character is null)
             {
                 (status, reason, detail) = (SwipeStatus.Partial, "character_unavailable", "The character is no longer available to you, so it cannot reply.");

@@ -129,8 +129,10 @@ internal sealed class ChatTurnBench : IBenchmark
         }
         Kernel.Contracts.Characters.ChatCharacter? character = null;
         List<ChatMessageView> page = [];
-        await Part("read character + lorebook (contract)", async sp =>
+        await Part("read character + lorebook (contract, uncached)", async sp =>
             character = await sp.GetRequiredService<IMediator>().Send(new Kernel.Contracts.Characters.GetCharacterForChat(characterId, userId)));
+        await Part("read character as a turn does (version check, cached card)", async sp =>
+            await sp.GetRequiredService<ChatCharacters>().GetAsync(sp.GetRequiredService<IMediator>(), characterId, userId, CancellationToken.None));
         await Part($"load history window ({ChatStore.HistoryWindow} messages)", async _ =>
         {
             await using var c = new NpgsqlConnection(cs);

@@ -10,10 +10,11 @@ namespace CharacterHub.Kernel.Contracts.Characters;
 public sealed record GetCharacterForChat(long CharacterId, long UserId) : IQuery<ChatCharacter?>;
 
 /// <summary>A character as a chat sees it. <see cref="Version"/> changes on every edit, so a compiled lorebook can be
-/// cached per (id, version).</summary>
+/// cached per (id, version); <see cref="UpdatedAt"/> with it tells a re-created id (a reset database) apart.</summary>
 public sealed record ChatCharacter(
     long Id,
     int Version,
+    DateTimeOffset UpdatedAt,
     string Name,
     string Nickname,
     string Description,
@@ -43,3 +44,10 @@ public sealed record ChatLoreEntry(
     bool Selective,
     bool UseRegex,
     bool CaseSensitive);
+
+/// <summary>The character's current version stamp if the user may read it, else null: one indexed read, so a chat
+/// can reuse a <see cref="ChatCharacter"/> it already holds while the stamp is unchanged (every content edit bumps
+/// the version and the time).</summary>
+public sealed record GetCharacterChatVersion(long CharacterId, long UserId) : IQuery<ChatCharacterStamp?>;
+
+public sealed record ChatCharacterStamp(int Version, DateTimeOffset UpdatedAt);

@@ -195,6 +195,27 @@ public sealed class ChatStreamingTests : IntegrationTest
     }
 
     [Test]
+    public async Task EditingTheCharacter_ReachesTheNextTurn()
+    {
+        var (client, chatId) = await ChatAsync("author");
+        server.Script(FakeLlmBehavior.Reply("Noted."));
+        var (_, first) = await SendAsync(client, chatId, "one");
+        await StreamAsync(client, chatId, first);
+
+        // The generator keeps the card between turns; the edit's new version must replace it.
+        using var api = await ApiAsync(client, "author");
+        var characterId = await ScalarAsync<long>(Database.ConnectionString, "select character_id from interaction.chats where id = @chatId", new { chatId });
+        var card = (await api.GetFromJsonAsync<JsonObject>($"/api/characters/{characterId}"))!;
+        card["description"] = "A retired smuggler who now keeps bees.";
+        Assert.That((await api.PutAsJsonAsync($"/api/characters/{characterId}", card)).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+
+        var (_, second) = await SendAsync(client, chatId, "two");
+        await StreamAsync(client, chatId, second);
+        var prompt = server.ChatRequests[^1].Body!.Value.GetProperty("messages").ToString();
+        Assert.That(prompt, Does.Contain("keeps bees").And.Not.Contain("silver tongue"));
+    }
+
+    [Test]
     public async Task InteractApi_AnswersJson_AndStreamsSse()
     {
         var client = app.CreateClient();
