@@ -1,4 +1,5 @@
 using CharacterHub.Kernel.Modules;
+using CharacterHub.Modules.Interaction.Chats;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using CharacterHub.Modules.Interaction.Llm;
@@ -11,9 +12,16 @@ public sealed class InteractionModule : IModule
 {
     public string Schema => "interaction";
 
-    public void AddServices(IServiceCollection services, IConfiguration configuration) => services.AddLlmClients(configuration);
+    public void AddServices(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddLlmClients(configuration);
+        // One prompt builder per process: its compiled-lorebook cache is what keeps big lorebooks cheap per turn.
+        services.AddSingleton<ChatPrompting>();
+        services.AddSingleton<ChatCharacters>();
+        services.AddScoped<ChatGenerator>();
+    }
 
-    public void MapEndpoints(IEndpointRouteBuilder app, IEndpointRouteBuilder api) { }
+    public void MapEndpoints(IEndpointRouteBuilder app, IEndpointRouteBuilder api) => ChatEndpoints.Map(app, api);
 
     public IEnumerable<RecurringJobDefinition> RecurringJobs => [];
 }

@@ -196,6 +196,12 @@ public static class CharacterHubApp
 
         var loginPerMinute = builder.Configuration.GetValue("RateLimits:LoginPerMinute", 30);
         var importPerMinute = builder.Configuration.GetValue("RateLimits:ImportPerMinute", 20);
+        var generationPerMinute = builder.Configuration.GetValue("RateLimits:GenerationPerMinute", 30);
+        // Per signed-in user; per address when the user is not known yet (the API authenticates after this runs).
+        static string PerUser(HttpContext ctx) =>
+            ctx.User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value is { } user
+                ? "user:" + user
+                : "ip:" + (ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown");
         builder.Services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -215,10 +221,12 @@ public static class CharacterHubApp
             o.AddPolicy("login", ctx => RateLimitPartition.GetFixedWindowLimiter(
                 ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown",
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = loginPerMinute, Window = TimeSpan.FromMinutes(1) }));
-            // Imports decode images and unzip archives: a ceiling per signed-in user (or address for the API).
-            o.AddPolicy("import", ctx => RateLimitPartition.GetFixedWindowLimiter(
-                ctx.User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value ?? ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+            // Imports decode images and unzip archives.
+            o.AddPolicy("import", ctx => RateLimitPartition.GetFixedWindowLimiter(PerUser(ctx),
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = importPerMinute, Window = TimeSpan.FromMinutes(1) }));
+            // Chat replies cost the site's model money or GPU time.
+            o.AddPolicy("generation", ctx => RateLimitPartition.GetFixedWindowLimiter(PerUser(ctx),
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = generationPerMinute, Window = TimeSpan.FromMinutes(1) }));
         });
     }
 

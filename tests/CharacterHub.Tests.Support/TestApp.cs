@@ -37,6 +37,7 @@ public sealed class TestApp : IAsyncDisposable
             // Every test request comes from 127.0.0.1: the per-address ceiling would otherwise trip across tests.
             "--RateLimits:LoginPerMinute=100000",
             "--RateLimits:ImportPerMinute=100000",
+            "--RateLimits:GenerationPerMinute=100000",
             "--Jobs:WorkerCount=1",
             "--Logging:LogLevel:Default=Warning",
         };

@@ -22,7 +22,8 @@ internal sealed class ChatsModel(IMediator mediator, ICurrentUser me) : PageMode
     {
         private const string Sql = """
             select c.id, c.title, c.character_id, c.last_message_at,
-                   (select count(*) from interaction.messages m where m.chat_id = c.id) as message_count
+                   (select count(*) from interaction.messages m where m.chat_id = c.id
+                    and not exists (select 1 from interaction.message_tombstones t where t.message_id = m.id)) as message_count
             from interaction.chats c
             where c.user_id = @UserId
             order by c.last_message_at desc, c.id desc

@@ -1,0 +1,44 @@
+using CharacterHub.Kernel.Contracts.Characters;
+using Dapper;
+using Mediator;
+using Npgsql;
+
+namespace CharacterHub.Modules.Characters.Features;
+
+/// <summary>Answers the Interaction module's <see cref="GetCharacterForChat"/> with the same visibility rule as the
+/// profile page (share tokens do not count: a chat is started by a signed-in reader, not by a link).</summary>
+internal sealed class GetCharacterForChatHandler(NpgsqlDataSource db) : IQueryHandler<GetCharacterForChat, ChatCharacter?>
+{
+    private const string Sql = $"""
+        select {CharacterSql.Columns} from characters.characters c
+        where c.id = @CharacterId and {CharacterSql.CanRead}
+        """;
+
+    public async ValueTask<ChatCharacter?> Handle(GetCharacterForChat query, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var row = await connection.QuerySingleOrDefaultAsync<CharacterRow>(new CommandDefinition(Sql, query, cancellationToken: ct));
+        if (row is null) return null;
+        var d = row.ToDraft();
+        var book = d.Lorebook;
+        return new ChatCharacter(
+            row.Id, row.Version, row.UpdatedAt, d.Name, d.Nickname, d.Description, d.Personality.Summary, d.Scenario, d.FirstMessage,
+            d.AlternateGreetings, d.ExampleDialogues, d.SystemPrompt, d.PostHistoryInstructions,
+            row.AvatarEtag is null ? null : $"/characters/{row.Id}/avatar/small?v={row.AvatarEtag}",
+            new ChatLorebook(book.ScanDepth, book.TokenBudget, book.RecursiveScanning, book.Entries
+                .Select(e => new ChatLoreEntry(e.Keys, e.SecondaryKeys, e.Content, e.Comment, e.InsertionOrder, e.Priority,
+                    e.Position, e.Enabled, e.Constant, e.Selective, e.UseRegex, e.CaseSensitive))
+                .ToList()));
+    }
+}
+
+internal sealed class GetCharacterChatVersionHandler(NpgsqlDataSource db) : IQueryHandler<GetCharacterChatVersion, ChatCharacterStamp?>
+{
+    private const string Sql = $"select c.version, c.updated_at from characters.characters c where c.id = @CharacterId and {CharacterSql.CanRead}";
+
+    public async ValueTask<ChatCharacterStamp?> Handle(GetCharacterChatVersion query, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<ChatCharacterStamp>(new CommandDefinition(Sql, query, cancellationToken: ct));
+    }
+}

@@ -1,0 +1,143 @@
+using CharacterHub.Kernel.Security;
+using CharacterHub.Kernel.Web;
+using CharacterHub.Modules.Interaction.Chats;
+using Mediator;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace CharacterHub.Modules.Interaction.Areas.Interaction.Pages;
+
+/// <summary>What one message partial needs: the message and who the speakers are.</summary>
+internal sealed record ChatMessageItem(long ChatId, string CharacterName, string UserName, ChatMessageView Message);
+
+/// <summary>"Load older": the messages before a cursor and, when there are more, the next button.</summary>
+internal sealed record ChatOlderItems(long ChatId, string CharacterName, string UserName, IReadOnlyList<ChatMessageView> Messages, bool HasOlder);
+
+/// <summary>The chat page and its htmx actions. Each action answers the fragment htmx swaps, or a redirect back to the
+/// page when the browser posted without htmx.</summary>
+[Authorize]
+internal sealed class ChatModel(IMediator mediator, ICurrentUser me) : PageModel
+{
+    public ChatPage Chat { get; private set; } = null!;
+    public string UserName => me.Username ?? "You";
+
+    public ChatMessageItem Item(ChatMessageView m) => new(Chat.Chat.Id, Chat.CharacterName, UserName, m);
+
+    public async Task<IActionResult> OnGetAsync(long id, CancellationToken ct)
+    {
+        Response.VaryOnHtmx();
+        var chat = await mediator.Send(new GetChatPage(id, me.Id), ct);
+        if (chat is null) return NotFound();
+        Chat = chat;
+        return Page();
+    }
+
+    public async Task<IActionResult> OnGetOlderAsync(long id, long before, CancellationToken ct)
+    {
+        var chat = await mediator.Send(new GetChatPage(id, me.Id, before), ct);
+        return chat is null ? NotFound() : Partial("_ChatOlder", new ChatOlderItems(id, chat.CharacterName, UserName, chat.Messages, chat.HasOlder));
+    }
+
+    public Task<IActionResult> OnGetMessageAsync(long id, long messageId, CancellationToken ct) =>
+        MessageFragment(id, mediator.Send(new GetChatMessage(id, me.Id, messageId), ct), ct);
+
+    public async Task<IActionResult> OnGetEditAsync(long id, long messageId, CancellationToken ct)
+    {
+        var message = await mediator.Send(new GetChatMessage(id, me.Id, messageId), ct);
+        return message is null ? NotFound() : Partial("_ChatEditForm", new ChatEditForm(id, message.Id, message.Content, null));
+    }
+
+    public async Task<IActionResult> OnPostSendAsync(long id, string? text, CancellationToken ct)
+    {
+        var outcome = await mediator.Send(new SendMessage(id, me.Id, text ?? ""), ct);
+        switch (outcome)
+        {
+            case SendOutcome.NotFound:
+                return NotFound();
+            case SendOutcome.Invalid invalid when Request.IsHtmx():
+                // The composer keeps its text; only the error line changes.
+                Response.Headers["HX-Retarget"] = "#composer-error";
+                Response.Headers["HX-Reswap"] = "innerHTML";
+                return Content(System.Net.WebUtility.HtmlEncode(invalid.Problem), "text/html; charset=utf-8");
+        }
+        if (!Request.IsHtmx() || outcome is not SendOutcome.Sent sent) return Redirect($"/chats/{id}");
+        var names = await Names(id, ct);
+        if (names is null) return NotFound();
+        return Partial("_ChatTurn", new[]
+        {
+            new ChatMessageItem(id, names, UserName, sent.Message.UserMessage),
+            new ChatMessageItem(id, names, UserName, sent.Message.Reply),
+        });
+    }
+
+    public Task<IActionResult> OnPostRegenerateAsync(long id, long messageId, CancellationToken ct) =>
+        MessageFragment(id, mediator.Send(new StartReply(id, me.Id, messageId, Continue: false), ct), ct);
+
+    public Task<IActionResult> OnPostContinueAsync(long id, long messageId, CancellationToken ct) =>
+        MessageFragment(id, mediator.Send(new StartReply(id, me.Id, messageId, Continue: true), ct), ct);
+
+    public Task<IActionResult> OnPostSwipeAsync(long id, long messageId, int direction, CancellationToken ct) =>
+        MessageFragment(id, mediator.Send(new BrowseSwipe(id, me.Id, messageId, direction), ct), ct);
+
+    public async Task<IActionResult> OnPostStopAsync(long id, long messageId, CancellationToken ct)
+    {
+        await mediator.Send(new StopReply(id, me.Id, messageId), ct);
+        // The stream ends itself and its "done" brings the saved text; nothing to swap here.
+        return Request.IsHtmx() ? new NoContentResult() : Redirect($"/chats/{id}");
+    }
+
+    public async Task<IActionResult> OnPostEditAsync(long id, long messageId, string? text, CancellationToken ct)
+    {
+        var outcome = await mediator.Send(new EditMessage(id, me.Id, messageId, text ?? ""), ct);
+        return outcome switch
+        {
+            EditOutcome.Invalid invalid => Partial("_ChatEditForm", new ChatEditForm(id, messageId, text ?? "", invalid.Problem)),
+            EditOutcome.Edited edited when Request.IsHtmx() => await Fragment(id, edited.Message, ct),
+            EditOutcome.Edited => Redirect($"/chats/{id}"),
+            _ => NotFound(),
+        };
+    }
+
+    public async Task<IActionResult> OnPostDeleteAsync(long id, long messageId, CancellationToken ct)
+    {
+        if (!await mediator.Send(new DeleteMessage(id, me.Id, messageId), ct)) return NotFound();
+        // htmx swaps the message's outerHTML with nothing: it leaves the page.
+        return Request.IsHtmx() ? Content("", "text/html; charset=utf-8") : Redirect($"/chats/{id}");
+    }
+
+    public async Task<IActionResult> OnPostRenameAsync(long id, string? title, CancellationToken ct)
+    {
+        await mediator.Send(new RenameChat(id, me.Id, title ?? ""), ct);
+        return Redirect($"/chats/{id}");
+    }
+
+    public async Task<IActionResult> OnPostDeleteChatAsync(long id, CancellationToken ct)
+    {
+        if (!await mediator.Send(new DeleteChat(id, me.Id), ct)) return NotFound();
+        if (Request.IsHtmx())
+        {
+            Response.HxRedirect("/chats");
+            return new NoContentResult();
+        }
+        return Redirect("/chats");
+    }
+
+    private async Task<IActionResult> MessageFragment(long id, ValueTask<ChatMessageView?> pending, CancellationToken ct)
+    {
+        var message = await pending;
+        if (message is null) return NotFound();
+        return Request.IsHtmx() ? await Fragment(id, message, ct) : Redirect($"/chats/{id}");
+    }
+
+    private async Task<IActionResult> Fragment(long id, ChatMessageView message, CancellationToken ct)
+    {
+        var names = await Names(id, ct);
+        return names is null ? NotFound() : Partial("_ChatMessage", new ChatMessageItem(id, names, UserName, message));
+    }
+
+    private async Task<string?> Names(long id, CancellationToken ct) =>
+        (await mediator.Send(new GetChatPage(id, me.Id, Before: 0), ct))?.CharacterName;
+}
+
+internal sealed record ChatEditForm(long ChatId, long MessageId, string Text, string? Problem);

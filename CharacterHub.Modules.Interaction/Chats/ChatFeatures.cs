@@ -1,0 +1,285 @@
+using CharacterHub.Kernel.Contracts.Characters;
+using Dapper;
+using Mediator;
+using Npgsql;
+
+namespace CharacterHub.Modules.Interaction.Chats;
+
+// The chat slice's requests. Each takes the user id: a chat that is not the caller's answers null / false (404).
+
+internal sealed record CreateChat(long UserId, long CharacterId, string UserName) : ICommand<long?>;
+
+internal sealed class CreateChatHandler(NpgsqlDataSource db, IMediator mediator) : ICommandHandler<CreateChat, long?>
+{
+    public async ValueTask<long?> Handle(CreateChat command, CancellationToken ct)
+    {
+        var character = await mediator.Send(new GetCharacterForChat(command.CharacterId, command.UserId), ct);
+        if (character is null) return null;
+        var title = $"Chat with {character.Name}";
+        if (title.Length > 200) title = title[..200];
+        var name = string.IsNullOrWhiteSpace(character.Nickname) ? character.Name : character.Nickname;
+        // SillyTavern fills {{char}} / {{user}} in greetings when the chat starts; the stored greeting is what was shown.
+        var greetings = character.AlternateGreetings.Prepend(character.FirstMessage)
+            .Select(g => g.Replace("{{char}}", name, StringComparison.OrdinalIgnoreCase).Replace("{{user}}", command.UserName, StringComparison.OrdinalIgnoreCase))
+            .Where(g => !string.IsNullOrWhiteSpace(g))
+            .ToList();
+
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var chatId = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "insert into interaction.chats (user_id, character_id, title) values (@UserId, @CharacterId, @title) returning id",
+            new { command.UserId, command.CharacterId, title }, tx, cancellationToken: ct));
+        if (greetings.Count > 0)
+            await ChatStore.InsertMessageAsync(connection, tx, chatId, "assistant", greetings, SwipeStatus.Complete, "greeting", ct);
+        await ChatStore.RecordInteractionAsync(connection, tx, command.CharacterId, command.UserId, chatId, "chat_started", ct);
+        await tx.CommitAsync(ct);
+        return chatId;
+    }
+}
+
+/// <summary>The chat page: the header, the character (null when it is no longer readable) and the latest page in
+/// chat order.</summary>
+internal sealed record ChatPage(ChatHeader Chat, ChatCharacter? Character, IReadOnlyList<ChatMessageView> Messages, bool HasOlder)
+{
+    public string CharacterName => Character is null ? "(unavailable character)"
+        : string.IsNullOrWhiteSpace(Character.Nickname) ? Character.Name : Character.Nickname;
+}
+
+internal sealed record GetChatPage(long ChatId, long UserId, long? Before = null) : IQuery<ChatPage?>;
+
+internal sealed class GetChatPageHandler(NpgsqlDataSource db, IMediator mediator) : IQueryHandler<GetChatPage, ChatPage?>
+{
+    public async ValueTask<ChatPage?> Handle(GetChatPage query, CancellationToken ct)
+    {
+        ChatHeader? chat;
+        List<ChatMessageView> page;
+        await using (var connection = await db.OpenConnectionAsync(ct))
+        {
+            chat = await ChatStore.GetChatAsync(connection, query.ChatId, query.UserId, ct: ct);
+            if (chat is null) return null;
+            // One more than a page tells whether "load older" has anything to load.
+            page = await ChatStore.PageAsync(connection, chat.Id, query.Before ?? long.MaxValue, ChatStore.PageSize + 1, ct: ct);
+        }
+        var hasOlder = page.Count > ChatStore.PageSize;
+        if (hasOlder) page.RemoveAt(page.Count - 1);
+        page.Reverse();
+        var character = await mediator.Send(new GetCharacterForChat(chat.CharacterId, query.UserId), ct);
+        return new ChatPage(chat, character, page, hasOlder);
+    }
+}
+
+internal sealed record GetChatMessage(long ChatId, long UserId, long MessageId) : IQuery<ChatMessageView?>;
+
+internal sealed class GetChatMessageHandler(NpgsqlDataSource db) : IQueryHandler<GetChatMessage, ChatMessageView?>
+{
+    public async ValueTask<ChatMessageView?> Handle(GetChatMessage query, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await ChatStore.GetChatAsync(connection, query.ChatId, query.UserId, ct: ct) is null
+            ? null
+            : await ChatStore.MessageAsync(connection, query.ChatId, query.MessageId, ct: ct);
+    }
+}
+
+internal sealed record SentMessage(long ChatId, long CharacterId, ChatMessageView UserMessage, ChatMessageView Reply);
+
+internal abstract record SendOutcome
+{
+    public sealed record Sent(SentMessage Message) : SendOutcome;
+    public sealed record Invalid(string Problem) : SendOutcome;
+    public sealed record NotFound : SendOutcome;
+}
+
+internal sealed record SendMessage(long ChatId, long UserId, string Text) : ICommand<SendOutcome>;
+
+internal sealed class SendMessageHandler(NpgsqlDataSource db) : ICommandHandler<SendMessage, SendOutcome>
+{
+    public async ValueTask<SendOutcome> Handle(SendMessage command, CancellationToken ct)
+    {
+        var text = command.Text.Trim();
+        if (text.Length == 0) return new SendOutcome.Invalid("Write a message first.");
+        if (text.Length > ChatStore.MaxMessageLength) return new SendOutcome.Invalid($"A message can be at most {ChatStore.MaxMessageLength:N0} characters.");
+
+        await using var connection = await db.OpenConnectionAsync(ct);
+        ChatHeader? chat;
+        long userMessageId;
+        // The user's words are committed on their own before anything can go wrong with the reply.
+        await using (var tx = await connection.BeginTransactionAsync(ct))
+        {
+            chat = await ChatStore.GetChatAsync(connection, command.ChatId, command.UserId, tx, ct);
+            if (chat is null) return new SendOutcome.NotFound();
+            userMessageId = await ChatStore.InsertMessageAsync(connection, tx, chat.Id, "user", [text], SwipeStatus.Complete, "user", ct);
+            await ChatStore.TouchChatAsync(connection, tx, chat.Id, ct);
+            await ChatStore.RecordInteractionAsync(connection, tx, chat.CharacterId, command.UserId, chat.Id, "message", ct);
+            await tx.CommitAsync(ct);
+        }
+        long replyId;
+        await using (var tx = await connection.BeginTransactionAsync(ct))
+        {
+            replyId = await ChatStore.InsertMessageAsync(connection, tx, chat.Id, "assistant", [""], SwipeStatus.Pending, "reply", ct);
+            await tx.CommitAsync(ct);
+        }
+        var user = await ChatStore.MessageAsync(connection, chat.Id, userMessageId, ct: ct);
+        var reply = await ChatStore.MessageAsync(connection, chat.Id, replyId, ct: ct);
+        return new SendOutcome.Sent(new SentMessage(chat.Id, chat.CharacterId, user!, reply!));
+    }
+}
+
+/// <summary>Regenerate (a new swipe) or continue (a new swipe that extends the shown one) an assistant message.</summary>
+internal sealed record StartReply(long ChatId, long UserId, long MessageId, bool Continue) : ICommand<ChatMessageView?>;
+
+internal sealed class StartReplyHandler(NpgsqlDataSource db) : ICommandHandler<StartReply, ChatMessageView?>
+{
+    public async ValueTask<ChatMessageView?> Handle(StartReply command, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var chat = await ChatStore.GetChatAsync(connection, command.ChatId, command.UserId, tx, ct);
+        if (chat is null) return null;
+        var current = await ChatStore.MessageAsync(connection, chat.Id, command.MessageId, tx, ct);
+        if (current is null || current.Role != "assistant") return null;
+        // A reply still being written is left alone; the page keeps showing it.
+        if (current.IsOpen) return current;
+        var swipeId = await ChatStore.InsertSwipeAsync(connection, tx, current.Id, "", SwipeStatus.Pending,
+            command.Continue ? "continue" : "regenerate", command.Continue ? current.SwipeId : null, ct);
+        await ChatStore.ChooseSwipeAsync(connection, tx, current.Id, swipeId, ct);
+        await ChatStore.RecordInteractionAsync(connection, tx, chat.CharacterId, command.UserId, chat.Id, command.Continue ? "continue" : "regenerate", ct);
+        await tx.CommitAsync(ct);
+        return await ChatStore.MessageAsync(connection, chat.Id, current.Id, ct: ct);
+    }
+}
+
+/// <summary>Asks whichever request streams the message's reply to stop. A reply that never started, or whose stream
+/// began longer ago than any generation can run (its process died), is closed here, as nobody else will close it.</summary>
+internal sealed record StopReply(long ChatId, long UserId, long MessageId) : ICommand<bool>;
+
+internal sealed class StopReplyHandler(NpgsqlDataSource db) : ICommandHandler<StopReply, bool>
+{
+    private const string Sql = """
+        with target as (
+            select s.id from interaction.message_swipes s
+            join interaction.messages m on m.id = s.message_id
+            join interaction.chats c on c.id = m.chat_id
+            where m.id = @MessageId and c.id = @ChatId and c.user_id = @UserId and s.status in ('pending', 'streaming'))
+        update interaction.message_swipes s
+        set stop_requested = true,
+            status = case when s.status = 'pending' or s.started_at < now() - interval '10 minutes' then 'partial' else s.status end,
+            reason = case when s.status = 'pending' then 'stopped'
+                          when s.started_at < now() - interval '10 minutes' then 'failed' else s.reason end,
+            detail = case when s.status = 'pending' then 'You stopped the reply before it started.'
+                          when s.started_at < now() - interval '10 minutes' then 'The server writing this reply went away before finishing it.'
+                          else s.detail end,
+            finished_at = case when s.status = 'pending' or s.started_at < now() - interval '10 minutes' then now() else s.finished_at end
+        from target where s.id = target.id
+        """;
+
+    public async ValueTask<bool> Handle(StopReply command, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition(Sql, command, cancellationToken: ct)) > 0;
+    }
+}
+
+internal abstract record EditOutcome
+{
+    public sealed record Edited(ChatMessageView Message) : EditOutcome;
+    public sealed record Invalid(string Problem) : EditOutcome;
+    public sealed record NotFound : EditOutcome;
+}
+
+/// <summary>An edit adds a revision of the shown swipe; the earlier text stays in the table.</summary>
+internal sealed record EditMessage(long ChatId, long UserId, long MessageId, string Text) : ICommand<EditOutcome>;
+
+internal sealed class EditMessageHandler(NpgsqlDataSource db) : ICommandHandler<EditMessage, EditOutcome>
+{
+    public async ValueTask<EditOutcome> Handle(EditMessage command, CancellationToken ct)
+    {
+        var text = command.Text.Trim();
+        if (text.Length == 0) return new EditOutcome.Invalid("A message cannot be empty; delete it instead.");
+        if (text.Length > ChatStore.MaxMessageLength) return new EditOutcome.Invalid($"A message can be at most {ChatStore.MaxMessageLength:N0} characters.");
+        await using var connection = await db.OpenConnectionAsync(ct);
+        if (await ChatStore.GetChatAsync(connection, command.ChatId, command.UserId, ct: ct) is null) return new EditOutcome.NotFound();
+        var current = await ChatStore.MessageAsync(connection, command.ChatId, command.MessageId, ct: ct);
+        if (current is null) return new EditOutcome.NotFound();
+        if (current.IsOpen) return new EditOutcome.Invalid("Wait for the reply to finish (or stop it) before editing.");
+        if (current.Content != text)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "insert into interaction.message_revisions (swipe_id, content) values (@SwipeId, @text)",
+                new { current.SwipeId, text }, cancellationToken: ct));
+        }
+        return new EditOutcome.Edited((await ChatStore.MessageAsync(connection, command.ChatId, command.MessageId, ct: ct))!);
+    }
+}
+
+/// <summary>A delete adds a tombstone: the message leaves the chat and the prompt, its rows stay.</summary>
+internal sealed record DeleteMessage(long ChatId, long UserId, long MessageId) : ICommand<bool>;
+
+internal sealed class DeleteMessageHandler(NpgsqlDataSource db) : ICommandHandler<DeleteMessage, bool>
+{
+    private const string Sql = """
+        insert into interaction.message_tombstones (message_id)
+        select m.id from interaction.messages m join interaction.chats c on c.id = m.chat_id
+        where m.id = @MessageId and c.id = @ChatId and c.user_id = @UserId
+        on conflict (message_id) do nothing
+        """;
+
+    public async ValueTask<bool> Handle(DeleteMessage command, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        if (await ChatStore.GetChatAsync(connection, command.ChatId, command.UserId, ct: ct) is null) return false;
+        await connection.ExecuteAsync(new CommandDefinition(Sql, command, cancellationToken: ct));
+        return true;
+    }
+}
+
+/// <summary>Shows the previous (-1) or next (+1) swipe of a message.</summary>
+internal sealed record BrowseSwipe(long ChatId, long UserId, long MessageId, int Direction) : ICommand<ChatMessageView?>;
+
+internal sealed class BrowseSwipeHandler(NpgsqlDataSource db) : ICommandHandler<BrowseSwipe, ChatMessageView?>
+{
+    public async ValueTask<ChatMessageView?> Handle(BrowseSwipe command, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        if (await ChatStore.GetChatAsync(connection, command.ChatId, command.UserId, ct: ct) is null) return null;
+        var current = await ChatStore.MessageAsync(connection, command.ChatId, command.MessageId, ct: ct);
+        if (current is null) return null;
+        var next = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+            command.Direction < 0
+                ? "select id from interaction.message_swipes where message_id = @Id and id < @SwipeId order by id desc limit 1"
+                : "select id from interaction.message_swipes where message_id = @Id and id > @SwipeId order by id limit 1",
+            new { current.Id, current.SwipeId }, cancellationToken: ct));
+        if (next is null) return current;
+        await ChatStore.ChooseSwipeAsync(connection, null, current.Id, next.Value, ct);
+        return await ChatStore.MessageAsync(connection, command.ChatId, command.MessageId, ct: ct);
+    }
+}
+
+internal sealed record RenameChat(long ChatId, long UserId, string Title) : ICommand<bool>;
+
+internal sealed class RenameChatHandler(NpgsqlDataSource db) : ICommandHandler<RenameChat, bool>
+{
+    public async ValueTask<bool> Handle(RenameChat command, CancellationToken ct)
+    {
+        var title = command.Title.Trim();
+        if (title.Length is 0 or > 200) return false;
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "update interaction.chats set title = @title where id = @ChatId and user_id = @UserId",
+            new { title, command.ChatId, command.UserId }, cancellationToken: ct)) == 1;
+    }
+}
+
+/// <summary>Deleting a whole chat is the user discarding it: its messages and interaction records go with it (the
+/// foreign keys cascade). Append-only applies to what happens inside a chat, not to keeping chats a user threw away.</summary>
+internal sealed record DeleteChat(long ChatId, long UserId) : ICommand<bool>;
+
+internal sealed class DeleteChatHandler(NpgsqlDataSource db) : ICommandHandler<DeleteChat, bool>
+{
+    public async ValueTask<bool> Handle(DeleteChat command, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "delete from interaction.chats where id = @ChatId and user_id = @UserId", command, cancellationToken: ct)) == 1;
+    }
+}

@@ -1,0 +1,181 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using CharacterHub.Modules.Interaction.Llm;
+using Mediator;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace CharacterHub.Modules.Interaction.Chats;
+
+/// <summary>How a generation ended, as saved.</summary>
+internal sealed record GenerationOutcome(long ChatId, long MessageId, long SwipeId, string Content, string Status, string? Reason, string? Detail);
+
+/// <summary>
+/// Runs one claimed generation inside the request that streams it: builds the prompt, streams from the site's model
+/// (or the offline responder), hands each token to the caller, and saves the text once at the end with how it ended.
+/// Nothing outlives the request and nothing lives in process memory another node would need: the claim, the stop
+/// flag and the result are all rows.
+/// </summary>
+internal sealed partial class ChatGenerator(
+    NpgsqlDataSource db, IMediator mediator, ChatCharacters characters, LlmClientFactory factory, LlmSiteSettings site, ChatPrompting prompting,
+    ILogger<ChatGenerator> log)
+{
+    /// <summary>How often the streaming request looks for a stop pressed on any node.</summary>
+    public static readonly TimeSpan StopPollInterval = TimeSpan.FromMilliseconds(250);
+
+    public async Task<GenerationOutcome?> RunAsync(long chatId, long messageId, long userId, string userName,
+        Func<string, ValueTask> onToken, CancellationToken aborted)
+    {
+        GenerationClaim? claim;
+        await using (var connection = await db.OpenConnectionAsync(aborted))
+        {
+            claim = await ChatStore.ClaimAsync(connection, chatId, messageId, userId, aborted);
+        }
+        if (claim is null) return null;
+
+        var text = new StringBuilder();
+        string status = SwipeStatus.Complete, model = "", finishReason = "";
+        string? reason = null, detail = null;
+        int? promptTokens = null, completionTokens = null;
+        using var stop = new CancellationTokenSource();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, stop.Token);
+        var watcher = WatchForStopAsync(claim.SwipeId, stop, linked.Token);
+        try
+        {
+            var character = await characters.GetAsync(mediator, claim.CharacterId, userId, linked.Token);
+            if (character is null)
+            {
+                (status, reason, detail) = (SwipeStatus.Partial, "character_unavailable", "The character is no longer available to you, so it cannot reply.");
+            }
+            else
+            {
+                List<ChatMessageView> page;
+                string? prefix = null;
+                await using (var connection = await db.OpenConnectionAsync(linked.Token))
+                {
+                    page = await ChatStore.PageAsync(connection, chatId, messageId, ChatStore.HistoryWindow, ct: linked.Token);
+                    if (claim.ContinuesSwipeId is { } baseSwipe) prefix = await ChatStore.SwipeTextAsync(connection, baseSwipe, linked.Token) ?? "";
+                }
+                var characterName = string.IsNullOrWhiteSpace(character.Nickname) ? character.Name : character.Nickname;
+                var history = ChatPrompting.History(page, characterName, userName);
+                if (prefix is not null)
+                {
+                    // A continuation shows the model its own unfinished reply as the last turn and appends to it.
+                    history.Add(new Prompting.HistoryMessage(Prompting.ChatRole.Assistant, characterName, prefix, DateTimeOffset.UtcNow));
+                    text.Append(prefix);
+                }
+
+                if (site.DefaultConnection is { } connectionSettings)
+                {
+                    model = connectionSettings.Model;
+                    var prompt = prompting.Build(character, userName, history, chatId, connectionSettings);
+                    promptTokens = prompt.TotalTokens;
+                    await foreach (var e in factory.Create(connectionSettings).StreamAsync(ChatPrompting.ToLlm(prompt), null, linked.Token))
+                    {
+                        switch (e)
+                        {
+                            case LlmTokenEvent token:
+                                text.Append(token.Text);
+                                await onToken(token.Text);
+                                break;
+                            case LlmCompletedEvent done:
+                                finishReason = done.FinishReason;
+                                completionTokens = done.Usage?.OutputTokens;
+                                if (done.Usage is { } usage) promptTokens = usage.InputTokens;
+                                break;
+                            case LlmFailedEvent failed:
+                                (status, reason, detail) = Describe(failed.Error, stop.IsCancellationRequested);
+                                break;
+                        }
+                    }
+                }
+                else
+                {
+                    model = "offline";
+                    status = SwipeStatus.Offline;
+                    var reply = prompting.Offline.Respond(ChatPrompting.Character(character), new Prompting.PromptPersona(userName),
+                        history, ChatPrompting.Lorebooks(character), unchecked((int)chatId));
+                    // Sent word by word like a model's tokens, so the page has one code path for both.
+                    foreach (Match word in Words().Matches((prefix is null ? "" : " ") + reply.Text))
+                    {
+                        linked.Token.ThrowIfCancellationRequested();
+                        text.Append(word.Value);
+                        await onToken(word.Value);
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        {
+            // Cancelled by the stop watcher, or the browser went away (the token write failed or the request aborted).
+            (status, reason, detail) = stop.IsCancellationRequested && !aborted.IsCancellationRequested
+                ? (SwipeStatus.Partial, "stopped", "You stopped the reply; what was written so far is kept.")
+                : BrowserGone;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            log.LogError(ex, "Generation for chat {ChatId} message {MessageId} failed", chatId, messageId);
+            (status, reason, detail) = (SwipeStatus.Partial, "failed", "Something went wrong on our side while writing the reply; the error was logged.");
+        }
+        finally
+        {
+            await stop.CancelAsync(); // ends the watcher
+            try { await watcher; } catch (OperationCanceledException) { }
+        }
+
+        if (status == SwipeStatus.Partial && reason is "browser_gone")
+            log.LogInformation("Chat {ChatId} message {MessageId}: the browser went away after {Chars} characters", chatId, messageId, text.Length);
+        var content = text.ToString();
+        // Saved whatever happened to the request: the reader may be gone, the words are not.
+        await using (var connection = await db.OpenConnectionAsync(CancellationToken.None))
+        {
+            await ChatStore.FinishAsync(connection, chatId, claim.SwipeId, content, status, reason, detail, model,
+                finishReason.Length == 0 ? null : finishReason, promptTokens, completionTokens);
+        }
+        return new GenerationOutcome(chatId, messageId, claim.SwipeId, content, status, reason, detail);
+    }
+
+    private static readonly (string, string?, string?) BrowserGone =
+        (SwipeStatus.Partial, "browser_gone", "The page was closed or lost its connection before the reply finished; what arrived is kept.");
+
+    private async Task WatchForStopAsync(long swipeId, CancellationTokenSource stop, CancellationToken ct)
+    {
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                await Task.Delay(StopPollInterval, ct);
+                await using var connection = await db.OpenConnectionAsync(ct);
+                if (await ChatStore.StopRequestedAsync(connection, swipeId, ct))
+                {
+                    await stop.CancelAsync();
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (NpgsqlException ex)
+        {
+            // Losing the stop watcher must not lose the reply: the stream runs on and is saved as usual.
+            log.LogWarning(ex, "Stop watcher for swipe {SwipeId} failed", swipeId);
+        }
+    }
+
+    private static (string Status, string? Reason, string? Detail) Describe(LlmError error, bool stopped) => error.Kind switch
+    {
+        LlmErrorKind.Cancelled when stopped => (SwipeStatus.Partial, "stopped", "You stopped the reply; what was written so far is kept."),
+        LlmErrorKind.Cancelled => BrowserGone,
+        LlmErrorKind.UpstreamError => (SwipeStatus.Partial, "upstream_error", $"The model server answered with an error. {error.Message}"),
+        LlmErrorKind.Timeout => (SwipeStatus.Partial, "timeout", $"The model took too long to answer. {error.Message}"),
+        LlmErrorKind.Stalled => (SwipeStatus.Partial, "stalled", $"The model stopped sending text part-way. {error.Message}"),
+        LlmErrorKind.MalformedResponse => (SwipeStatus.Partial, "malformed", $"The model server sent something that is not a valid reply. {error.Message}"),
+        LlmErrorKind.ConnectionLost => (SwipeStatus.Partial, "connection_lost", $"The connection to the model server broke. {error.Message}"),
+        LlmErrorKind.Unreachable => (SwipeStatus.Partial, "unreachable", $"The model server could not be reached. {error.Message}"),
+        _ => (SwipeStatus.Partial, "refused", $"The model server's address was refused. {error.Message}"),
+    };
+
+    [GeneratedRegex(@"\s*\S+\s*")]
+    private static partial Regex Words();
+}

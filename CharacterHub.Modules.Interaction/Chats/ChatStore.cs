@@ -1,0 +1,150 @@
+using System.Data;
+using Dapper;
+using Npgsql;
+
+namespace CharacterHub.Modules.Interaction.Chats;
+
+internal static class SwipeStatus
+{
+    public const string Pending = "pending", Streaming = "streaming", Complete = "complete", Partial = "partial", Offline = "offline";
+
+    public static bool IsOpen(string status) => status is Pending or Streaming;
+}
+
+/// <summary>A chat the signed-in user owns.</summary>
+internal sealed record ChatHeader(long Id, long UserId, long CharacterId, string Title, DateTimeOffset CreatedAt, DateTimeOffset LastMessageAt);
+
+/// <summary>One shown message: its chosen swipe with the latest revision applied.</summary>
+internal sealed record ChatMessageView(
+    long Id, string Role, DateTimeOffset CreatedAt, long SwipeId, string Content, string Status, string Kind,
+    string? Reason, string? Detail, string? Model, bool Edited, long SwipeNumber, long SwipeCount)
+{
+    public bool IsOpen => SwipeStatus.IsOpen(Status);
+}
+
+/// <summary>A claimed generation: the swipe this request now writes, and what it is written for.</summary>
+internal sealed record GenerationClaim(long SwipeId, long MessageId, long ChatId, long CharacterId, string Kind, long? ContinuesSwipeId);
+
+/// <summary>The SQL of the chat slice, in one place because pages, the stream, the API and the benchmark share it.
+/// Every statement that takes a chat id also takes the user id: a chat that is not yours does not exist.</summary>
+internal static class ChatStore
+{
+    public const int PageSize = 30;
+
+    /// <summary>History window handed to the prompt builder, which then trims to the model's context by tokens.</summary>
+    public const int HistoryWindow = 200;
+
+    public const int MaxMessageLength = 20_000;
+
+    private const string Visible = """
+        select m.id, m.role, m.created_at, s.id as swipe_id, coalesce(r.content, s.content) as content, s.status, s.kind,
+               s.reason, s.detail, s.model, r.id is not null as edited,
+               (select count(*) from interaction.message_swipes x where x.message_id = m.id and x.id <= s.id) as swipe_number,
+               (select count(*) from interaction.message_swipes x where x.message_id = m.id) as swipe_count
+        from interaction.messages m
+        join interaction.message_swipes s on s.id = m.chosen_swipe_id
+        left join lateral (select r.id, r.content from interaction.message_revisions r
+                           where r.swipe_id = s.id order by r.id desc limit 1) r on true
+        """;
+
+    private const string NotDeleted = "not exists (select 1 from interaction.message_tombstones t where t.message_id = m.id)";
+
+    public static Task<ChatHeader?> GetChatAsync(NpgsqlConnection c, long chatId, long userId, IDbTransaction? tx = null, CancellationToken ct = default) =>
+        c.QuerySingleOrDefaultAsync<ChatHeader>(new CommandDefinition(
+            "select id, user_id, character_id, title, created_at, last_message_at from interaction.chats where id = @chatId and user_id = @userId",
+            new { chatId, userId }, tx, cancellationToken: ct));
+
+    /// <summary>Visible messages older than <paramref name="before"/>, newest first (callers reverse for display).</summary>
+    public static async Task<List<ChatMessageView>> PageAsync(NpgsqlConnection c, long chatId, long before, int limit,
+        IDbTransaction? tx = null, CancellationToken ct = default) =>
+        (await c.QueryAsync<ChatMessageView>(new CommandDefinition(
+            $"{Visible} where m.chat_id = @chatId and m.id < @before and {NotDeleted} order by m.id desc limit @limit",
+            new { chatId, before, limit }, tx, cancellationToken: ct))).AsList();
+
+    public static Task<ChatMessageView?> MessageAsync(NpgsqlConnection c, long chatId, long messageId, IDbTransaction? tx = null, CancellationToken ct = default) =>
+        c.QuerySingleOrDefaultAsync<ChatMessageView>(new CommandDefinition(
+            $"{Visible} where m.chat_id = @chatId and m.id = @messageId and {NotDeleted}", new { chatId, messageId }, tx, cancellationToken: ct));
+
+    public static async Task<long> InsertMessageAsync(NpgsqlConnection c, IDbTransaction tx, long chatId, string role,
+        IReadOnlyList<string> swipes, string status, string kind, CancellationToken ct)
+    {
+        var messageId = await c.ExecuteScalarAsync<long>(new CommandDefinition(
+            "insert into interaction.messages (chat_id, role, content) values (@chatId, @role, @content) returning id",
+            new { chatId, role, content = swipes[0] }, tx, cancellationToken: ct));
+        long? first = null;
+        foreach (var text in swipes)
+        {
+            var id = await InsertSwipeAsync(c, tx, messageId, text, status, kind, null, ct);
+            first ??= id;
+        }
+        await c.ExecuteAsync(new CommandDefinition(
+            "update interaction.messages set chosen_swipe_id = @first where id = @messageId", new { first, messageId }, tx, cancellationToken: ct));
+        return messageId;
+    }
+
+    public static Task<long> InsertSwipeAsync(NpgsqlConnection c, IDbTransaction tx, long messageId, string content, string status, string kind,
+        long? continuesSwipeId, CancellationToken ct) =>
+        c.ExecuteScalarAsync<long>(new CommandDefinition(
+            """
+            insert into interaction.message_swipes (message_id, content, status, kind, continues_swipe_id, finished_at)
+            values (@messageId, @content, @status, @kind, @continuesSwipeId, case when @status in ('pending', 'streaming') then null else now() end)
+            returning id
+            """, new { messageId, content, status, kind, continuesSwipeId }, tx, cancellationToken: ct));
+
+    public static Task ChooseSwipeAsync(NpgsqlConnection c, IDbTransaction? tx, long messageId, long swipeId, CancellationToken ct) =>
+        c.ExecuteAsync(new CommandDefinition(
+            "update interaction.messages set chosen_swipe_id = @swipeId where id = @messageId", new { messageId, swipeId }, tx, cancellationToken: ct));
+
+    public static Task TouchChatAsync(NpgsqlConnection c, IDbTransaction? tx, long chatId, CancellationToken ct) =>
+        c.ExecuteAsync(new CommandDefinition(
+            "update interaction.chats set last_message_at = now() where id = @chatId", new { chatId }, tx, cancellationToken: ct));
+
+    public static Task RecordInteractionAsync(NpgsqlConnection c, IDbTransaction? tx, long characterId, long userId, long chatId, string type,
+        CancellationToken ct) =>
+        c.ExecuteAsync(new CommandDefinition(
+            """
+            insert into interaction.character_interactions (character_id, user_id, conversation_id, interaction_type)
+            values (@characterId, @userId, @chatId, @type)
+            """, new { characterId, userId, chatId, type }, tx, cancellationToken: ct));
+
+    /// <summary>
+    /// Takes the message's pending swipe for this request. The conditional update is the lock: of two requests (a
+    /// reconnecting EventSource, a second node) only one gets the row, so a reply is never generated twice.
+    /// </summary>
+    public static Task<GenerationClaim?> ClaimAsync(NpgsqlConnection c, long chatId, long messageId, long userId, CancellationToken ct) =>
+        c.QuerySingleOrDefaultAsync<GenerationClaim>(new CommandDefinition(
+            """
+            update interaction.message_swipes s set status = 'streaming', started_at = now()
+            from interaction.messages m join interaction.chats ch on ch.id = m.chat_id
+            where s.message_id = m.id and m.id = @messageId and ch.id = @chatId and ch.user_id = @userId and s.status = 'pending'
+              and s.stop_requested = false
+            returning s.id as swipe_id, m.id as message_id, ch.id as chat_id, ch.character_id, s.kind, s.continues_swipe_id
+            """, new { chatId, messageId, userId }, cancellationToken: ct));
+
+    public static Task<bool> StopRequestedAsync(NpgsqlConnection c, long swipeId, CancellationToken ct) =>
+        c.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "select stop_requested from interaction.message_swipes where id = @swipeId", new { swipeId }, cancellationToken: ct));
+
+    /// <summary>Writes the swipe's text once, when its generation ends (the only write of a swipe's content), and
+    /// moves the chat up the list, in one statement: one commit (one WAL flush) instead of two.</summary>
+    public static Task FinishAsync(NpgsqlConnection c, long chatId, long swipeId, string content, string status, string? reason, string? detail,
+        string? model, string? finishReason, int? promptTokens, int? completionTokens) =>
+        c.ExecuteAsync(new CommandDefinition(
+            """
+            with finished as (
+                update interaction.message_swipes
+                set content = @content, status = @status, reason = @reason, detail = @detail, model = @model,
+                    finish_reason = @finishReason, prompt_tokens = @promptTokens, completion_tokens = @completionTokens, finished_at = now()
+                where id = @swipeId and status in ('pending', 'streaming')
+                returning id)
+            update interaction.chats set last_message_at = now() where id = @chatId and exists (select 1 from finished)
+            """, new { chatId, swipeId, content, status, reason, detail, model, finishReason, promptTokens, completionTokens }));
+
+    /// <summary>The text a continuation starts from: the base swipe with its latest revision.</summary>
+    public static Task<string?> SwipeTextAsync(NpgsqlConnection c, long swipeId, CancellationToken ct) =>
+        c.ExecuteScalarAsync<string>(new CommandDefinition(
+            """
+            select coalesce((select r.content from interaction.message_revisions r where r.swipe_id = s.id order by r.id desc limit 1), s.content)
+            from interaction.message_swipes s where s.id = @swipeId
+            """, new { swipeId }, cancellationToken: ct));
+}

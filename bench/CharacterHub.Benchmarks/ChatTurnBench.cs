@@ -1,0 +1,209 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using CharacterHub.FakeLlm;
+using CharacterHub.Modules.Interaction.Chats;
+using CharacterHub.Modules.Interaction.Llm;
+using CharacterHub.Tests.Support;
+using Dapper;
+using Mediator;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace CharacterHub.Benchmarks;
+
+/// <summary>
+/// Issue 5's turn overhead: everything the server does for a turn except the model — save the user's message (its
+/// own transaction), create the reply slot, claim it, read the character and its 500-entry lorebook through the
+/// contract, load the history page of a 2,000-message chat, build the prompt, stream, save the reply. The model is
+/// the fake server on loopback answering at once; its round trip is inside the figure (nothing is subtracted) and is
+/// reported on its own beside it. Runs in the real host's services on the real database, without HTTP to the site.
+/// </summary>
+internal sealed class ChatTurnBench : IBenchmark
+{
+    private const int Messages = 2_000;
+    private const int Entries = 500;
+    private const int Turns = 300;
+    private const int Warmup = 30;
+
+    private static readonly string[] Words =
+    [
+        "the", "a", "sword", "tavern", "night", "castle", "river", "she", "he", "smiled", "quietly", "dragon", "storm",
+        "across", "ancient", "forest", "whispered", "laughed", "gold", "silver", "road", "king", "queen", "magic", "old",
+        "door", "fire", "stone", "bridge", "market", "song", "eyes", "hand", "looked", "walked", "toward", "under", "moon",
+    ];
+
+    public string Name => "chat-turn";
+    public string Description => "server-side turn overhead: 2,000-message chat, 500-entry lorebook, instant fake model";
+
+    public async Task<IReadOnlyList<Measurement>> RunAsync(BenchContext context)
+    {
+        var cs = context.RequireDatabase();
+        Environment.SetEnvironmentVariable(TestDatabase.EnvironmentVariable, cs);
+        await using var model = await FakeLlmServer.StartAsync();
+        model.Script(FakeLlmBehavior.Reply("She nods and pours another cup."));
+        await using var app = await TestApp.StartAsync(cs, environment: "Production", settings: new Dictionary<string, string?>
+        {
+            ["Database:AutoMigrate"] = "true", ["AllowedHosts"] = "*", ["role"] = "web",
+            ["Llm:BaseUrl"] = model.BaseUrl, ["Llm:Model"] = "bench-model",
+        });
+        var random = new Random(4242);
+
+        var username = $"bench_chat_{DateTime.UtcNow:yyyyMMddHHmmss}";
+        using var client = app.CreateClient();
+        await client.RegisterAsync(username, "bench password 123");
+        var token = await client.CreateTokenAsync(username, "bench password 123", "bench");
+        using var api = new HttpClient { BaseAddress = app.BaseAddress };
+        api.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        var created = await api.PostAsJsonAsync("/api/characters", new
+        {
+            name = "Aria", description = Sentence(random, 250), scenario = Sentence(random, 60),
+            personality = new { summary = "cheerful, curious, stubborn" },
+            first_message = "Welcome back, {{user}}.", system_prompt = "Write {{char}}'s next reply.",
+            example_dialogues = "<START>\n{{user}}: " + Sentence(random, 20) + "\n{{char}}: " + Sentence(random, 60),
+            lorebook = new
+            {
+                scan_depth = 4, token_budget = 1_500, recursive_scanning = true,
+                entries = Enumerable.Range(0, Entries).Select(i => new
+                {
+                    keys = Enumerable.Range(0, random.Next(1, 4)).Select(k => k == 0 ? $"{Words[random.Next(Words.Length)]}{i}" : Words[random.Next(Words.Length)] + " " + Words[random.Next(Words.Length)])
+                        .Concat(i % 25 == 0 ? [Words[random.Next(Words.Length)]] : []).ToArray(),
+                    secondary_keys = i % 7 == 0 ? new[] { Words[random.Next(Words.Length)] } : [],
+                    selective = i % 7 == 0,
+                    content = Sentence(random, random.Next(40, 160)),
+                    insertion_order = random.Next(0, 200),
+                    position = i % 2 == 0 ? "before_char" : "after_char",
+                    constant = i % 100 == 0,
+                }).ToArray(),
+            },
+        });
+        if (!created.IsSuccessStatusCode) throw new InvalidOperationException("creating the character failed: " + await created.Content.ReadAsStringAsync());
+        var characterId = (await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<long>();
+
+        await using var connection = new NpgsqlConnection(cs);
+        var userId = await connection.ExecuteScalarAsync<long>("select id from accounts.users where username = @username", new { username });
+        long chatId;
+        using (var scope = app.Services.CreateScope())
+            chatId = (await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new CreateChat(userId, characterId, username)))!.Value;
+        await SeedAsync(connection, chatId, random);
+
+        async Task<double> Turn(int i)
+        {
+            var start = Stopwatch.GetTimestamp();
+            using var scope = app.Services.CreateScope();
+            var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
+            var sent = await mediator.Send(new SendMessage(chatId, userId, Sentence(random, random.Next(10, 60)))) as SendOutcome.Sent
+                ?? throw new InvalidOperationException("sending failed");
+            var outcome = await scope.ServiceProvider.GetRequiredService<ChatGenerator>()
+                .RunAsync(chatId, sent.Message.Reply.Id, userId, username, _ => ValueTask.CompletedTask, CancellationToken.None);
+            if (outcome?.Status != SwipeStatus.Complete) throw new InvalidOperationException($"turn {i} ended {outcome?.Status} {outcome?.Detail}");
+            return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+
+        var first = await Turn(-1);
+        for (var i = 0; i < Warmup; i++) await Turn(i);
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var samples = new List<double>(Turns);
+        for (var i = 0; i < Turns; i++) samples.Add(await Turn(i));
+        var cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds / Turns;
+        samples.Sort();
+
+        // The fake model's own loopback round trip with a one-line prompt, for scale (it is not subtracted above).
+        var site = app.Services.GetRequiredService<LlmSiteSettings>();
+        var llm = app.Services.GetRequiredService<LlmClientFactory>().Create(site.DefaultConnection!);
+        var upstream = await Stats.TimeAsync(200, async _ =>
+        {
+            await foreach (var e in llm.StreamAsync([LlmMessage.User("hi")])) { if (e is LlmFailedEvent f) throw new InvalidOperationException(f.Error.ToString()); }
+        });
+
+        // Where a turn's time goes: each step alone, p50 over 50 runs (informational, the total above is the figure).
+        var parts = new List<Measurement>();
+        async Task Part(string what, Func<IServiceProvider, Task> step)
+        {
+            var times = await Stats.TimeAsync(50, async _ =>
+            {
+                using var scope = app.Services.CreateScope();
+                await step(scope.ServiceProvider);
+            });
+            parts.Add(new($"  step p50: {what}", Stats.Percentile(times, 50), "ms"));
+        }
+        Kernel.Contracts.Characters.ChatCharacter? character = null;
+        List<ChatMessageView> page = [];
+        await Part("read character + lorebook (contract, uncached)", async sp =>
+            character = await sp.GetRequiredService<IMediator>().Send(new Kernel.Contracts.Characters.GetCharacterForChat(characterId, userId)));
+        await Part("read character as a turn does (version check, cached card)", async sp =>
+            await sp.GetRequiredService<ChatCharacters>().GetAsync(sp.GetRequiredService<IMediator>(), characterId, userId, CancellationToken.None));
+        await Part($"load history window ({ChatStore.HistoryWindow} messages)", async _ =>
+        {
+            await using var c = new NpgsqlConnection(cs);
+            await c.OpenAsync();
+            page = await ChatStore.PageAsync(c, chatId, long.MaxValue, ChatStore.HistoryWindow);
+        });
+        await Part("one committed single-row update (a WAL flush; a turn commits 4 times)", async _ =>
+        {
+            await using var c = new NpgsqlConnection(cs);
+            await c.OpenAsync();
+            await c.ExecuteAsync("update interaction.chats set last_message_at = now() where id = @chatId", new { chatId });
+        });
+        var prompting = app.Services.GetRequiredService<ChatPrompting>();
+        await Part("build prompt (history mapping + PromptBuilder)", _ =>
+        {
+            prompting.Build(character!, username, ChatPrompting.History(page, "Aria", username), chatId, site.DefaultConnection);
+            return Task.CompletedTask;
+        });
+
+        // The model's share of a turn: the same full prompt (~7k tokens) sent to the fake model, which parses it and
+        // counts its tokens for the usage block. Shown beside the total; the target is judged on the total.
+        var fullPrompt = ChatPrompting.ToLlm(prompting.Build(character!, username, ChatPrompting.History(page, "Aria", username), chatId, site.DefaultConnection));
+        var modelTimes = await Stats.TimeAsync(50, async _ =>
+        {
+            await foreach (var e in llm.StreamAsync(fullPrompt)) { if (e is LlmFailedEvent f) throw new InvalidOperationException(f.Error.ToString()); }
+        });
+        var modelP50 = Stats.Percentile(modelTimes, 50);
+        parts.Add(new("  step p50: fake model round trip with a full turn's prompt", modelP50, "ms"));
+
+        var p50 = Stats.Percentile(samples, 50);
+        var p95 = Stats.Percentile(samples, 95);
+        return
+        [
+            new("first turn (tokenizer load, lorebook compile)", first, "ms"),
+            new($"turn overhead p50 ({Turns} turns, chat of {Messages:N0}+)", p50, "ms", "p50 ≤ 5 ms", p50 <= 5),
+            new($"turn overhead p95 ({Turns} turns)", p95, "ms", "p95 ≤ 15 ms", p95 <= 15),
+            new("turn overhead p99", Stats.Percentile(samples, 99), "ms"),
+            new("process CPU per turn (host + fake model, all threads)", cpuMs, "ms"),
+            new("  step p50: fake model loopback round trip (not subtracted)", Stats.Percentile(upstream, 50), "ms"),
+            .. parts,
+            new("turn overhead p50 minus the fake model's full-prompt round trip p50", p50 - modelP50, "ms"),
+        ];
+    }
+
+    private static async Task SeedAsync(NpgsqlConnection connection, long chatId, Random random)
+    {
+        var roles = Enumerable.Range(0, Messages).Select(i => i % 2 == 0 ? "user" : "assistant").ToArray();
+        var contents = roles.Select(r => Sentence(random, r == "user" ? random.Next(10, 60) : random.Next(60, 200))).ToArray();
+        await connection.OpenAsync();
+        await using var tx = await connection.BeginTransactionAsync();
+        await connection.ExecuteAsync("""
+            insert into interaction.messages (chat_id, role, content)
+            select @chatId, r, c from unnest(@roles, @contents) with ordinality as t(r, c, n) order by n
+            """, new { chatId, roles, contents }, tx);
+        await connection.ExecuteAsync("""
+            insert into interaction.message_swipes (message_id, content, status, kind, finished_at)
+            select id, content, 'complete', case role when 'user' then 'user' else 'reply' end, now()
+            from interaction.messages where chat_id = @chatId and chosen_swipe_id is null order by id
+            """, new { chatId }, tx);
+        await connection.ExecuteAsync("""
+            update interaction.messages m set chosen_swipe_id = s.id
+            from interaction.message_swipes s where s.message_id = m.id and m.chat_id = @chatId and m.chosen_swipe_id is null
+            """, new { chatId }, tx);
+        await tx.CommitAsync();
+        await connection.ExecuteAsync("analyze interaction.messages; analyze interaction.message_swipes");
+    }
+
+    private static string Sentence(Random random, int words)
+    {
+        var parts = new string[words];
+        for (var w = 0; w < words; w++) parts[w] = Words[random.Next(Words.Length)];
+        return string.Join(' ', parts);
+    }
+}
