@@ -21,7 +21,11 @@ public sealed class InteractionModule : IModule
         services.AddScoped<ChatGenerator>();
     }
 
-    public void MapEndpoints(IEndpointRouteBuilder app, IEndpointRouteBuilder api) => ChatEndpoints.Map(app, api);
+    public void MapEndpoints(IEndpointRouteBuilder app, IEndpointRouteBuilder api)
+    {
+        ChatEndpoints.Map(app, api);
+        Personas.PersonaEndpoints.Map(app);
+    }
 
     public IEnumerable<RecurringJobDefinition> RecurringJobs => [];
 }

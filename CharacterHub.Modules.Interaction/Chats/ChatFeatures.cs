@@ -1,4 +1,5 @@
 using CharacterHub.Kernel.Contracts.Characters;
+using CharacterHub.Modules.Interaction.Personas;
 using Dapper;
 using Mediator;
 using Npgsql;
@@ -18,17 +19,22 @@ internal sealed class CreateChatHandler(NpgsqlDataSource db, IMediator mediator)
         var title = $"Chat with {character.Name}";
         if (title.Length > 200) title = title[..200];
         var name = string.IsNullOrWhiteSpace(character.Nickname) ? character.Name : character.Nickname;
-        // SillyTavern fills {{char}} / {{user}} in greetings when the chat starts; the stored greeting is what was shown.
-        var greetings = character.AlternateGreetings.Prepend(character.FirstMessage)
-            .Select(g => g.Replace("{{char}}", name, StringComparison.OrdinalIgnoreCase).Replace("{{user}}", command.UserName, StringComparison.OrdinalIgnoreCase))
-            .Where(g => !string.IsNullOrWhiteSpace(g))
-            .ToList();
 
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
+        // A new chat starts with the default persona and keeps it, so changing the default later leaves this chat's
+        // voice alone; the greeting already names it.
+        var persona = await connection.QuerySingleOrDefaultAsync<ChatPersona>(new CommandDefinition(
+            PersonaStore.DefaultSql, new { command.UserId }, tx, cancellationToken: ct));
+        var userName = persona?.Name ?? command.UserName;
+        // SillyTavern fills {{char}} / {{user}} in greetings when the chat starts; the stored greeting is what was shown.
+        var greetings = character.AlternateGreetings.Prepend(character.FirstMessage)
+            .Select(g => g.Replace("{{char}}", name, StringComparison.OrdinalIgnoreCase).Replace("{{user}}", userName, StringComparison.OrdinalIgnoreCase))
+            .Where(g => !string.IsNullOrWhiteSpace(g))
+            .ToList();
         var chatId = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "insert into interaction.chats (user_id, character_id, title) values (@UserId, @CharacterId, @title) returning id",
-            new { command.UserId, command.CharacterId, title }, tx, cancellationToken: ct));
+            "insert into interaction.chats (user_id, character_id, title, persona_id) values (@UserId, @CharacterId, @title, @personaId) returning id",
+            new { command.UserId, command.CharacterId, title, personaId = persona?.Id }, tx, cancellationToken: ct));
         if (greetings.Count > 0)
             await ChatStore.InsertMessageAsync(connection, tx, chatId, "assistant", greetings, SwipeStatus.Complete, "greeting", ct);
         await ChatStore.RecordInteractionAsync(connection, tx, command.CharacterId, command.UserId, chatId, "chat_started", ct);
@@ -37,15 +43,17 @@ internal sealed class CreateChatHandler(NpgsqlDataSource db, IMediator mediator)
     }
 }
 
-/// <summary>The chat page: the header, the character (null when it is no longer readable) and the latest page in
-/// chat order.</summary>
-internal sealed record ChatPage(ChatHeader Chat, ChatCharacter? Character, IReadOnlyList<ChatMessageView> Messages, bool HasOlder)
+/// <summary>The chat page: the header, the character (null when it is no longer readable), the latest page in chat
+/// order, who the user speaks as, and the personas the selector offers.</summary>
+internal sealed record ChatPage(ChatHeader Chat, ChatCharacter? Character, IReadOnlyList<ChatMessageView> Messages, bool HasOlder,
+    ChatPersona Persona, IReadOnlyList<PersonaView> Personas)
 {
     public string CharacterName => Character is null ? "(unavailable character)"
         : string.IsNullOrWhiteSpace(Character.Nickname) ? Character.Name : Character.Nickname;
 }
 
-internal sealed record GetChatPage(long ChatId, long UserId, long? Before = null) : IQuery<ChatPage?>;
+/// <summary><see cref="UserName"/> is who the user is when they have no persona (the account name).</summary>
+internal sealed record GetChatPage(long ChatId, long UserId, long? Before = null, string UserName = "User") : IQuery<ChatPage?>;
 
 internal sealed class GetChatPageHandler(NpgsqlDataSource db, IMediator mediator) : IQueryHandler<GetChatPage, ChatPage?>
 {
@@ -53,18 +61,22 @@ internal sealed class GetChatPageHandler(NpgsqlDataSource db, IMediator mediator
     {
         ChatHeader? chat;
         List<ChatMessageView> page;
+        ChatPersona persona;
+        IReadOnlyList<PersonaView> personas;
         await using (var connection = await db.OpenConnectionAsync(ct))
         {
             chat = await ChatStore.GetChatAsync(connection, query.ChatId, query.UserId, ct: ct);
             if (chat is null) return null;
             // One more than a page tells whether "load older" has anything to load.
             page = await ChatStore.PageAsync(connection, chat.Id, query.Before ?? long.MaxValue, ChatStore.PageSize + 1, ct: ct);
+            persona = await PersonaStore.ResolveAsync(connection, chat.Id, query.UserId, query.UserName, ct);
+            personas = await PersonaStore.ListAsync(connection, query.UserId, ct);
         }
         var hasOlder = page.Count > ChatStore.PageSize;
         if (hasOlder) page.RemoveAt(page.Count - 1);
         page.Reverse();
         var character = await mediator.Send(new GetCharacterForChat(chat.CharacterId, query.UserId), ct);
-        return new ChatPage(chat, character, page, hasOlder);
+        return new ChatPage(chat, character, page, hasOlder, persona, personas);
     }
 }
 
@@ -281,5 +293,24 @@ internal sealed class DeleteChatHandler(NpgsqlDataSource db) : ICommandHandler<D
         await using var connection = await db.OpenConnectionAsync(ct);
         return await connection.ExecuteAsync(new CommandDefinition(
             "delete from interaction.chats where id = @ChatId and user_id = @UserId", command, cancellationToken: ct)) == 1;
+    }
+}
+
+/// <summary>Chooses who the user speaks as in this chat; a null persona follows the user's default. Only the caller's own
+/// chat and persona: anything else changes nothing and answers false (404).</summary>
+internal sealed record SetChatPersona(long ChatId, long UserId, long? PersonaId) : ICommand<bool>;
+
+internal sealed class SetChatPersonaHandler(NpgsqlDataSource db) : ICommandHandler<SetChatPersona, bool>
+{
+    private const string Sql = """
+        update interaction.chats set persona_id = @PersonaId
+        where id = @ChatId and user_id = @UserId
+          and (@PersonaId is null or exists (select 1 from interaction.personas p where p.id = @PersonaId and p.user_id = @UserId))
+        """;
+
+    public async ValueTask<bool> Handle(SetChatPersona command, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition(Sql, command, cancellationToken: ct)) == 1;
     }
 }

@@ -51,13 +51,16 @@ internal sealed partial class ChatGenerator(
             {
                 List<ChatMessageView> page;
                 string? prefix = null;
+                Personas.ChatPersona persona;
                 await using (var connection = await db.OpenConnectionAsync(linked.Token))
                 {
+                    // Read per turn, so a persona switched or edited mid-chat speaks from the next reply on.
+                    persona = await Personas.PersonaStore.ResolveAsync(connection, chatId, userId, userName, linked.Token);
                     page = await ChatStore.PageAsync(connection, chatId, messageId, ChatStore.HistoryWindow, ct: linked.Token);
                     if (claim.ContinuesSwipeId is { } baseSwipe) prefix = await ChatStore.SwipeTextAsync(connection, baseSwipe, linked.Token) ?? "";
                 }
                 var characterName = string.IsNullOrWhiteSpace(character.Nickname) ? character.Name : character.Nickname;
-                var history = ChatPrompting.History(page, characterName, userName);
+                var history = ChatPrompting.History(page, characterName, persona.Name);
                 if (prefix is not null)
                 {
                     // A continuation shows the model its own unfinished reply as the last turn and appends to it.
@@ -68,7 +71,7 @@ internal sealed partial class ChatGenerator(
                 if (site.DefaultConnection is { } connectionSettings)
                 {
                     model = connectionSettings.Model;
-                    var prompt = prompting.Build(character, userName, history, chatId, connectionSettings);
+                    var prompt = prompting.Build(character, persona.ToPrompt(), history, chatId, connectionSettings);
                     promptTokens = prompt.TotalTokens;
                     await foreach (var e in factory.Create(connectionSettings).StreamAsync(ChatPrompting.ToLlm(prompt), null, linked.Token))
                     {
@@ -93,7 +96,7 @@ internal sealed partial class ChatGenerator(
                 {
                     model = "offline";
                     status = SwipeStatus.Offline;
-                    var reply = prompting.Offline.Respond(ChatPrompting.Character(character), new Prompting.PromptPersona(userName),
+                    var reply = prompting.Offline.Respond(ChatPrompting.Character(character), persona.ToPrompt(),
                         history, ChatPrompting.Lorebooks(character), unchecked((int)chatId));
                     // Sent word by word like a model's tokens, so the page has one code path for both.
                     foreach (Match word in Words().Matches((prefix is null ? "" : " ") + reply.Text))

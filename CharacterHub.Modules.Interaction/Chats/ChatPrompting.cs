@@ -79,10 +79,14 @@ internal sealed class ChatPrompting
     }
 
     public BuiltPrompt Build(ChatCharacter character, string userName, IReadOnlyList<HistoryMessage> history, long chatId, LlmConnection? connection) =>
+        Build(character, new PromptPersona(userName), history, chatId, connection);
+
+    /// <summary>The persona's name fills {{user}} and its description {{persona}}.</summary>
+    public BuiltPrompt Build(ChatCharacter character, PromptPersona persona, IReadOnlyList<HistoryMessage> history, long chatId, LlmConnection? connection) =>
         Builder.Build(new PromptRequest
         {
             Character = Character(character),
-            Persona = new PromptPersona(userName),
+            Persona = persona,
             History = history,
             Lorebooks = Lorebooks(character),
             ChatId = chatId.ToString(System.Globalization.CultureInfo.InvariantCulture),

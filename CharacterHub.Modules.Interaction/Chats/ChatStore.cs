@@ -11,8 +11,9 @@ internal static class SwipeStatus
     public static bool IsOpen(string status) => status is Pending or Streaming;
 }
 
-/// <summary>A chat the signed-in user owns.</summary>
-internal sealed record ChatHeader(long Id, long UserId, long CharacterId, string Title, DateTimeOffset CreatedAt, DateTimeOffset LastMessageAt);
+/// <summary>A chat the signed-in user owns. <see cref="PersonaId"/> null: the user's default persona speaks.</summary>
+internal sealed record ChatHeader(long Id, long UserId, long CharacterId, string Title, DateTimeOffset CreatedAt, DateTimeOffset LastMessageAt,
+    long? PersonaId);
 
 /// <summary>One shown message: its chosen swipe with the latest revision applied.</summary>
 internal sealed record ChatMessageView(
@@ -51,7 +52,7 @@ internal static class ChatStore
 
     public static Task<ChatHeader?> GetChatAsync(NpgsqlConnection c, long chatId, long userId, IDbTransaction? tx = null, CancellationToken ct = default) =>
         c.QuerySingleOrDefaultAsync<ChatHeader>(new CommandDefinition(
-            "select id, user_id, character_id, title, created_at, last_message_at from interaction.chats where id = @chatId and user_id = @userId",
+            "select id, user_id, character_id, title, created_at, last_message_at, persona_id from interaction.chats where id = @chatId and user_id = @userId",
             new { chatId, userId }, tx, cancellationToken: ct));
 
     /// <summary>Visible messages older than <paramref name="before"/>, newest first (callers reverse for display).</summary>

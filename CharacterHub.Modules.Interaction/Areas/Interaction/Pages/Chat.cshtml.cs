@@ -20,14 +20,18 @@ internal sealed record ChatOlderItems(long ChatId, string CharacterName, string 
 internal sealed class ChatModel(IMediator mediator, ICurrentUser me) : PageModel
 {
     public ChatPage Chat { get; private set; } = null!;
-    public string UserName => me.Username ?? "You";
+
+    /// <summary>Who the user's messages are shown as: the chat's persona, else the default persona, else the account.</summary>
+    public string UserName => Chat.Persona.Name;
+
+    public string AccountName => me.Username ?? "You";
 
     public ChatMessageItem Item(ChatMessageView m) => new(Chat.Chat.Id, Chat.CharacterName, UserName, m);
 
     public async Task<IActionResult> OnGetAsync(long id, CancellationToken ct)
     {
         Response.VaryOnHtmx();
-        var chat = await mediator.Send(new GetChatPage(id, me.Id), ct);
+        var chat = await mediator.Send(new GetChatPage(id, me.Id, UserName: AccountName), ct);
         if (chat is null) return NotFound();
         Chat = chat;
         return Page();
@@ -35,8 +39,8 @@ internal sealed class ChatModel(IMediator mediator, ICurrentUser me) : PageModel
 
     public async Task<IActionResult> OnGetOlderAsync(long id, long before, CancellationToken ct)
     {
-        var chat = await mediator.Send(new GetChatPage(id, me.Id, before), ct);
-        return chat is null ? NotFound() : Partial("_ChatOlder", new ChatOlderItems(id, chat.CharacterName, UserName, chat.Messages, chat.HasOlder));
+        var chat = await mediator.Send(new GetChatPage(id, me.Id, before, AccountName), ct);
+        return chat is null ? NotFound() : Partial("_ChatOlder", new ChatOlderItems(id, chat.CharacterName, chat.Persona.Name, chat.Messages, chat.HasOlder));
     }
 
     public Task<IActionResult> OnGetMessageAsync(long id, long messageId, CancellationToken ct) =>
@@ -62,12 +66,11 @@ internal sealed class ChatModel(IMediator mediator, ICurrentUser me) : PageModel
                 return Content(System.Net.WebUtility.HtmlEncode(invalid.Problem), "text/html; charset=utf-8");
         }
         if (!Request.IsHtmx() || outcome is not SendOutcome.Sent sent) return Redirect($"/chats/{id}");
-        var names = await Names(id, ct);
-        if (names is null) return NotFound();
+        if (await Names(id, ct) is not var (character, user)) return NotFound();
         return Partial("_ChatTurn", new[]
         {
-            new ChatMessageItem(id, names, UserName, sent.Message.UserMessage),
-            new ChatMessageItem(id, names, UserName, sent.Message.Reply),
+            new ChatMessageItem(id, character, user, sent.Message.UserMessage),
+            new ChatMessageItem(id, character, user, sent.Message.Reply),
         });
     }
 
@@ -112,6 +115,20 @@ internal sealed class ChatModel(IMediator mediator, ICurrentUser me) : PageModel
         return Redirect($"/chats/{id}");
     }
 
+    /// <summary>The persona selector: an empty value follows the default persona; a persona that is not the caller's
+    /// (or a chat that is not) is 404 and changes nothing.</summary>
+    public async Task<IActionResult> OnPostPersonaAsync(long id, long? personaId, CancellationToken ct)
+    {
+        if (!await mediator.Send(new SetChatPersona(id, me.Id, personaId), ct)) return NotFound();
+        // Every shown user message changes its speaker, so the whole page is the fragment.
+        if (Request.IsHtmx())
+        {
+            Response.HxRedirect($"/chats/{id}");
+            return new NoContentResult();
+        }
+        return Redirect($"/chats/{id}");
+    }
+
     public async Task<IActionResult> OnPostDeleteChatAsync(long id, CancellationToken ct)
     {
         if (!await mediator.Send(new DeleteChat(id, me.Id), ct)) return NotFound();
@@ -132,12 +149,13 @@ internal sealed class ChatModel(IMediator mediator, ICurrentUser me) : PageModel
 
     private async Task<IActionResult> Fragment(long id, ChatMessageView message, CancellationToken ct)
     {
-        var names = await Names(id, ct);
-        return names is null ? NotFound() : Partial("_ChatMessage", new ChatMessageItem(id, names, UserName, message));
+        return await Names(id, ct) is var (character, user)
+            ? Partial("_ChatMessage", new ChatMessageItem(id, character, user, message))
+            : NotFound();
     }
 
-    private async Task<string?> Names(long id, CancellationToken ct) =>
-        (await mediator.Send(new GetChatPage(id, me.Id, Before: 0), ct))?.CharacterName;
+    private async Task<(string Character, string User)?> Names(long id, CancellationToken ct) =>
+        await mediator.Send(new GetChatPage(id, me.Id, Before: 0, AccountName), ct) is { } page ? (page.CharacterName, page.Persona.Name) : null;
 }
 
 internal sealed record ChatEditForm(long ChatId, long MessageId, string Text, string? Problem);
