@@ -187,7 +187,7 @@ public sealed class PersonaPageTests : IntegrationTest
     private static async Task<List<long>> DefaultsAsync()
     {
         await using var db = new Npgsql.NpgsqlConnection(Database.ConnectionString);
-        return (await Dapper.SqlMapper.QueryAsync<long>(db, "select id from interaction.personas where is_default order by id")).AsList();
+        return (await Dapper.SqlMapper.QueryAsync<long>(db, "select id from interaction.personas where is_default order by id")).ToList();
     }
 
     private static Task<long> CountAsync(string sql) => ScalarAsync<long>(Database.ConnectionString, sql);
