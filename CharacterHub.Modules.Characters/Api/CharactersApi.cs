@@ -110,10 +110,15 @@ internal static class CharactersApi
         try
         {
             body = await JsonNode.ParseAsync(request.Body, cancellationToken: ct) as JsonObject;
+            _ = body?.Count; // a JsonObject reads its properties on first use: a repeated name throws here, not later
         }
         catch (JsonException e)
         {
             return (null, null, Problem(400, "The body is not valid JSON.", e.Message));
+        }
+        catch (ArgumentException)
+        {
+            return (null, null, Problem(400, "The body names a field twice.", "Send each field once."));
         }
         if (body is null) return (null, null, Problem(400, "Send the character as a JSON object."));
         int? version = null;
@@ -128,6 +133,10 @@ internal static class CharactersApi
         catch (JsonException e)
         {
             return (null, null, Problem(400, "A field has the wrong type.", e.Path is null ? e.Message : $"{e.Path.TrimStart('$', '.')}: {e.Message}"));
+        }
+        catch (InvalidOperationException e) // "\ud800" alone: JSON allows the escape, a .NET string read from it does not
+        {
+            return (null, null, Problem(400, "A text field is not valid Unicode.", e.Message));
         }
     }
 

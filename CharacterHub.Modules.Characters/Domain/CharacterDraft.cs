@@ -217,8 +217,27 @@ internal static class DraftRules
         Max("Draft.Voice.StyleNotes", v.StyleNotes, Limits.StyleNotes);
         if (!System.Text.RegularExpressions.Regex.IsMatch(v.Language, "^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"))
             errors.Add("Draft.Voice.Language", "Use a language tag such as en-US or fr.");
+        // PostgreSQL cannot store NUL in text or jsonb, so saving one would fail as a server error; anywhere in the
+        // draft (extensions and hidden card data included) it is refused with a message instead.
+        try
+        {
+            if (HasNul(JsonSerializer.SerializeToNode(draft, CharacterDraft.Json)))
+                errors.Add("", "Some text contains a NUL character (U+0000), which cannot be saved. Remove it and save again.");
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException) // JSON data holding "\ud800" alone
+        {
+            errors.Add("", "Some JSON data holds text that is not valid Unicode (an unpaired surrogate such as \\ud800). Fix it and save again.");
+        }
         return (draft, errors);
     }
+
+    private static bool HasNul(JsonNode? node) => node switch
+    {
+        JsonObject o => o.Any(p => p.Key.Contains('\0', StringComparison.Ordinal) || HasNul(p.Value)),
+        JsonArray a => a.Any(HasNul),
+        JsonValue v => v.TryGetValue<string>(out var s) && s.Contains('\0', StringComparison.Ordinal),
+        _ => false,
+    };
 }
 
 internal static class RegexKey

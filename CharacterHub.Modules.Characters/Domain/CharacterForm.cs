@@ -121,7 +121,7 @@ internal sealed class CharacterForm
             {
                 Name = LorebookName ?? "", ScanDepth = LorebookScanDepth, TokenBudget = LorebookTokenBudget,
                 RecursiveScanning = LorebookRecursive,
-                Description = hiddenBook?["description"]?.GetValue<string>() ?? "",
+                Description = HiddenText(hiddenBook?["description"]),
                 Extensions = hiddenBook?["extensions"] as JsonObject is { } be ? (JsonObject)be.DeepClone() : [],
                 Entries = Entries.Select(e =>
                 {
@@ -172,6 +172,20 @@ internal sealed class CharacterForm
         VoiceLanguage = d.Voice.Language, VoicePitch = d.Voice.Pitch, VoiceRate = d.Voice.Rate, VoiceStyleNotes = d.Voice.StyleNotes,
         ExtensionsJson = d.Extensions.Count == 0 ? "" : d.Extensions.ToJsonString(new JsonSerializerOptions { WriteIndented = true }),
     };
+
+    /// <summary>A string from the hidden card data, or "" when it is not one (or not valid Unicode): the field
+    /// round-trips what the server wrote, so anything else was edited by hand.</summary>
+    private static string HiddenText(JsonNode? node)
+    {
+        try
+        {
+            return node is JsonValue value && value.TryGetValue<string>(out var text) ? text : "";
+        }
+        catch (InvalidOperationException)
+        {
+            return "";
+        }
+    }
 
     private static JsonObject? ParseObject(string? json)
     {

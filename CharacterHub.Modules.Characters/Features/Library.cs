@@ -45,8 +45,9 @@ internal sealed class LibraryQueryHandler(NpgsqlDataSource db) : IQueryHandler<L
         var where = new StringBuilder();
         var tsQuery = SearchQuery(q.Q);
         if (tsQuery is not null) { where.Append(" and c.search @@ to_tsquery('simple', @Ts)"); p.Add("Ts", tsQuery); }
-        if (!string.IsNullOrWhiteSpace(q.Category)) { where.Append(" and c.category = @Category"); p.Add("Category", q.Category.Trim().ToLowerInvariant()); }
-        if (!string.IsNullOrWhiteSpace(q.Tag)) { where.Append(" and c.tags @> array[@Tag]::text[]"); p.Add("Tag", q.Tag.Trim().ToLowerInvariant().TrimStart('#')); }
+        // PostgreSQL text cannot hold NUL (it fails the query); no category or tag has one, so it is dropped from the filter.
+        if (!string.IsNullOrWhiteSpace(q.Category)) { where.Append(" and c.category = @Category"); p.Add("Category", q.Category.Replace("\0", "", StringComparison.Ordinal).Trim().ToLowerInvariant()); }
+        if (!string.IsNullOrWhiteSpace(q.Tag)) { where.Append(" and c.tags @> array[@Tag]::text[]"); p.Add("Tag", q.Tag.Replace("\0", "", StringComparison.Ordinal).Trim().ToLowerInvariant().TrimStart('#')); }
         if (q.Visibility is "private" or "unlisted" or "public") { where.Append(" and c.visibility = @Visibility"); p.Add("Visibility", q.Visibility); }
         if (q.FavoritesOnly) where.Append(" and exists (select 1 from characters.favorites f where f.user_id = @UserId and f.character_id = c.id)");
         where.Append(q.Archived ? " and c.archived_at is not null" : " and c.archived_at is null");
@@ -61,14 +62,23 @@ internal sealed class LibraryQueryHandler(NpgsqlDataSource db) : IQueryHandler<L
         };
         if (q.Cursor is not null)
         {
-            if (Cursor.Decode(q.Cursor) is not { } cursor) return new LibraryPage([], null, "That page link is no longer valid; start from the first page.");
+            const string stale = "That page link is no longer valid; start from the first page.";
+            if (Cursor.Decode(q.Cursor) is not { } cursor) return new LibraryPage([], null, stale);
             where.Append($" and ({keyExpr}, c.id) {comparison} (@CursorKey, @CursorId)");
             p.Add("CursorId", cursor.Id);
+            // A cursor carries the key of the sort it was made for: one kept while the sort changed (or edited by hand)
+            // holds a key of another kind, which is a stale link, not a server error.
             switch (q.Sort)
             {
-                case LibrarySort.Name: p.Add("CursorKey", cursor.Key); break;
-                case LibrarySort.Chats: p.Add("CursorKey", int.Parse(cursor.Key, CultureInfo.InvariantCulture)); break;
-                default: p.Add("CursorKey", DateTimeOffset.Parse(cursor.Key, CultureInfo.InvariantCulture).UtcDateTime); break;
+                case LibrarySort.Name when !cursor.Key.Contains('\0', StringComparison.Ordinal):
+                    p.Add("CursorKey", cursor.Key); break;
+                case LibrarySort.Chats when int.TryParse(cursor.Key, NumberStyles.Integer, CultureInfo.InvariantCulture, out var chats):
+                    p.Add("CursorKey", chats); break;
+                case LibrarySort.Created or LibrarySort.Updated
+                    when DateTimeOffset.TryParse(cursor.Key, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at):
+                    p.Add("CursorKey", at.UtcDateTime); break;
+                default:
+                    return new LibraryPage([], null, stale);
             }
         }
 

@@ -127,6 +127,10 @@ public static class CharacterHubApp
             o.Conventions.AuthorizeFolder("/Account");
             o.Conventions.AllowAnonymousToPage("/Account/Login");
             o.Conventions.AllowAnonymousToPage("/Account/Register");
+        }).AddMvcOptions(o =>
+        {
+            o.ModelBinderProviders.Insert(0, new CheckboxSafeBooleanBinderProvider());
+            o.Filters.Add<UnknownHandlerFilter>();
         });
         services.AddRouting(o => o.LowercaseUrls = true);
         services.AddAntiforgery(o =>

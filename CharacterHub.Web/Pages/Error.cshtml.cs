@@ -40,10 +40,16 @@ public sealed class ErrorModel : PageModel
 
     public IActionResult OnGet(int? code) => Handle(code);
     public IActionResult OnPost(int? code) => Handle(code);
+    // Errors of PUT, PATCH and DELETE requests are re-executed with their method: without these the page would render
+    // with no code (as "Error 0"), and an API client would get HTML in place of a problem document.
+    public IActionResult OnPut(int? code) => Handle(code);
+    public IActionResult OnPatch(int? code) => Handle(code);
+    public IActionResult OnDelete(int? code) => Handle(code);
 
     private IActionResult Handle(int? code)
     {
         Code = code ?? (HttpContext.Features.Get<IExceptionHandlerFeature>() is not null ? 500 : 404);
+        if (Code is < 400 or > 599) Code = 404; // /error/-1 typed by hand: not a status this page can answer with
         var originalPath = HttpContext.Features.Get<IStatusCodeReExecuteFeature>()?.OriginalPath
                            ?? HttpContext.Features.Get<IExceptionHandlerPathFeature>()?.Path;
         if (originalPath is not null && originalPath.StartsWith("/api", StringComparison.OrdinalIgnoreCase))

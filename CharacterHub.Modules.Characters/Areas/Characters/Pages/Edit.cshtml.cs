@@ -43,6 +43,7 @@ internal sealed class EditModel(IMediator mediator, ICurrentUser me) : PageModel
     public async Task<IActionResult> OnPostAsync(long id, CancellationToken ct)
     {
         if (!await Load(id, ct)) return NotFound();
+        if (EditorErrors.RefuseUnreadable(ModelState)) return Page();
         var (draft, extensionsProblem) = Form.ToDraft();
         if (extensionsProblem is not null)
         {

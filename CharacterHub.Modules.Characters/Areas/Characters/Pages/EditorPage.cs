@@ -17,6 +17,18 @@ internal interface IEditorPage
 
 internal static class EditorErrors
 {
+    /// <summary>
+    /// True (with a message above the form) when a posted value could not be read, like "abc" in a number. Saving then
+    /// would store the field's default in place of what the character had, so nothing is saved. Only values that were
+    /// sent count: a field left out of the post (an entry without a position) keeps its default as before.
+    /// </summary>
+    public static bool RefuseUnreadable(ModelStateDictionary state)
+    {
+        if (!state.Any(e => e.Value is { Errors.Count: > 0 } v && !string.IsNullOrEmpty(v.AttemptedValue))) return false;
+        state.AddModelError("", "Nothing was saved: some values are not in the form this field needs (see the messages below).");
+        return true;
+    }
+
     /// <summary>Copies rule violations into ModelState under the form's field names ("Draft.X" → "Form.X"); lorebook
     /// entries are reported on the lorebook with their number, since empty entries are dropped before validation.</summary>
     public static void AddTo(ModelStateDictionary state, FieldErrors errors)

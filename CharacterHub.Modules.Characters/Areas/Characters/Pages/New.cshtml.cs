@@ -33,6 +33,7 @@ internal sealed class NewModel(IMediator mediator, ICurrentUser me) : PageModel,
     public async Task<IActionResult> OnPostAsync(CancellationToken ct)
     {
         Categories = await mediator.Send(new ListCategories(), ct);
+        if (EditorErrors.RefuseUnreadable(ModelState)) return Page();
         var (draft, extensionsProblem) = Form.ToDraft();
         if (extensionsProblem is not null)
         {
