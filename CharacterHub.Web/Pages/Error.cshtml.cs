@@ -53,7 +53,11 @@ public sealed class ErrorModel : PageModel
         var originalPath = HttpContext.Features.Get<IStatusCodeReExecuteFeature>()?.OriginalPath
                            ?? HttpContext.Features.Get<IExceptionHandlerPathFeature>()?.Path;
         if (originalPath is not null && originalPath.StartsWith("/api", StringComparison.OrdinalIgnoreCase))
-            return new ObjectResult(ApiProblems.Create(HttpContext, Code, Title)) { StatusCode = Code, ContentTypes = { "application/problem+json" } };
+        {
+            var problem = ApiProblems.Create(HttpContext, Code, Title);
+            problem.Instance = originalPath; // the request that failed, not this re-executed error page
+            return new ObjectResult(problem) { StatusCode = Code, ContentTypes = { "application/problem+json" } };
+        }
         Response.StatusCode = Code;
         return Page();
     }

@@ -66,6 +66,16 @@ public sealed class HostTests : IntegrationTest
     }
 
     [Test]
+    public async Task ApiMethodThatDoesNotExist_IsProblemJson_NamingTheFailedRequest()
+    {
+        var response = await Client().Http.SendAsync(new HttpRequestMessage(HttpMethod.Patch, "/api/tokens"));
+        Assert.That((int)response.StatusCode, Is.EqualTo(404));
+        Assert.That(response.Content.Headers.ContentType!.MediaType, Is.EqualTo("application/problem+json"));
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.That(json.RootElement.GetProperty("instance").GetString(), Is.EqualTo("/api/tokens"));
+    }
+
+    [Test]
     public async Task OversizedBody_IsRefusedBeforeItIsRead()
     {
         var payload = new ByteArrayContent(new byte[2 * 1024 * 1024]);
