@@ -11,43 +11,21 @@ namespace CharacterHub.Tests.Integration.Chats;
 /// <summary>Turns against the fake OpenAI-compatible server, through a host configured with it as the site model.</summary>
 public sealed class ChatStreamingTests : IntegrationTest
 {
-    private FakeLlmServer server = null!;
-    private TestApp app = null!;
-    private readonly List<TestClient> clients = [];
+    private FakeModelHost host = null!;
+    private FakeLlmServer server => host.Model;
 
     [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        server = await FakeLlmServer.StartAsync();
-        app = await TestApp.StartAsync(Database.ConnectionString, settings: new Dictionary<string, string?>
-        {
-            ["Llm:BaseUrl"] = server.BaseUrl, ["Llm:Model"] = "fake-model", ["Llm:StallTimeoutSeconds"] = "1", ["Llm:TimeoutSeconds"] = "5",
-        });
-    }
+    public async Task StartAsync() => host = await FakeModelHost.StartAsync(Database.ConnectionString, stallTimeoutSeconds: 1);
 
     [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await app.DisposeAsync();
-        await server.DisposeAsync();
-        // Hangfire keeps its log provider in a static that the last host to start overwrote with its logger factory,
-        // now disposed; hand it back to the shared host so later job tests can still create job clients.
-        Hangfire.Logging.LogProvider.SetCurrentLogProvider(
-            new Hangfire.AspNetCore.AspNetCoreLogProvider(App.Services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>()));
-    }
+    public async Task StopAsync() => await host.DisposeAsync();
 
     [TearDown]
-    public void DisposeOwnClients()
-    {
-        foreach (var c in clients) c.Dispose();
-        clients.Clear();
-        server.ClearRequests();
-    }
+    public void ResetHost() => host.Reset();
 
     private async Task<(TestClient Client, long ChatId)> ChatAsync(string username)
     {
-        var client = app.CreateClient();
-        clients.Add(client);
+        var client = host.CreateClient();
         await client.RegisterAsync(username);
         var characterId = await CreateCharacterAsync(client, username, new
         {
@@ -218,8 +196,7 @@ public sealed class ChatStreamingTests : IntegrationTest
     [Test]
     public async Task InteractApi_AnswersJson_AndStreamsSse()
     {
-        var client = app.CreateClient();
-        clients.Add(client);
+        var client = host.CreateClient();
         await client.RegisterAsync("apiuser");
         var characterId = await CreateCharacterAsync(client, "apiuser", new { name = "Bot", first_message = "Ready." });
         using var api = await ApiAsync(client, "apiuser");

@@ -9,43 +9,22 @@ namespace CharacterHub.Tests.Integration.Personas;
 /// <summary>What reaches the model: a host with the fake OpenAI-compatible server as its site model.</summary>
 public sealed class PersonaPromptTests : IntegrationTest
 {
-    private FakeLlmServer server = null!;
-    private TestApp app = null!;
-    private readonly List<TestClient> clients = [];
+    private FakeModelHost host = null!;
+    private FakeLlmServer server => host.Model;
 
     [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        server = await FakeLlmServer.StartAsync();
-        app = await TestApp.StartAsync(Database.ConnectionString, settings: new Dictionary<string, string?>
-        {
-            ["Llm:BaseUrl"] = server.BaseUrl, ["Llm:Model"] = "fake-model", ["Llm:TimeoutSeconds"] = "5",
-        });
-    }
+    public async Task StartAsync() => host = await FakeModelHost.StartAsync(Database.ConnectionString);
 
     [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await app.DisposeAsync();
-        await server.DisposeAsync();
-        // As in ChatStreamingTests: Hangfire's static log provider must point back at the shared host's logger factory.
-        Hangfire.Logging.LogProvider.SetCurrentLogProvider(
-            new Hangfire.AspNetCore.AspNetCoreLogProvider(App.Services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>()));
-    }
+    public async Task StopAsync() => await host.DisposeAsync();
 
     [TearDown]
-    public void DisposeOwnClients()
-    {
-        foreach (var c in clients) c.Dispose();
-        clients.Clear();
-        server.ClearRequests();
-    }
+    public void ResetHost() => host.Reset();
 
     [Test]
     public async Task Prompt_UsesTheChatsPersona_NameForUser_AndDescriptionAsPersona()
     {
-        var client = app.CreateClient();
-        clients.Add(client);
+        var client = host.CreateClient();
         await client.RegisterAsync("sam");
         await CreateAsync(client, "Captain Ada", "Ada is a retired starship captain who cannot stand tea.");
         var bob = await CreateAsync(client, "Bob", "Bob sells lighthouse lamps.");
