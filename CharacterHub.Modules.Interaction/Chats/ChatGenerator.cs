@@ -18,7 +18,7 @@ internal sealed record GenerationOutcome(long ChatId, long MessageId, long Swipe
 /// </summary>
 internal sealed partial class ChatGenerator(
     NpgsqlDataSource db, IMediator mediator, ChatCharacters characters, LlmClientFactory factory, LlmSiteSettings site, ChatPrompting prompting,
-    ILogger<ChatGenerator> log)
+    StopSignals stopSignals, ILogger<ChatGenerator> log)
 {
     /// <summary>How often the streaming request looks for a stop pressed on any node.</summary>
     public static readonly TimeSpan StopPollInterval = TimeSpan.FromMilliseconds(250);
@@ -39,7 +39,7 @@ internal sealed partial class ChatGenerator(
         int? promptTokens = null, completionTokens = null;
         using var stop = new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, stop.Token);
-        var watcher = WatchForStopAsync(claim.SwipeId, stop, linked.Token);
+        var watcher = stopSignals.Watch(claim.SwipeId, stop);
         try
         {
             var character = await characters.GetAsync(mediator, claim.CharacterId, userId, linked.Token);
@@ -122,8 +122,7 @@ internal sealed partial class ChatGenerator(
         }
         finally
         {
-            await stop.CancelAsync(); // ends the watcher
-            try { await watcher; } catch (OperationCanceledException) { }
+            watcher.Dispose();
         }
 
         if (status == SwipeStatus.Partial && reason is "browser_gone")
@@ -140,31 +139,6 @@ internal sealed partial class ChatGenerator(
 
     private static readonly (string, string?, string?) BrowserGone =
         (SwipeStatus.Partial, "browser_gone", "The page was closed or lost its connection before the reply finished; what arrived is kept.");
-
-    private async Task WatchForStopAsync(long swipeId, CancellationTokenSource stop, CancellationToken ct)
-    {
-        try
-        {
-            while (!ct.IsCancellationRequested)
-            {
-                await Task.Delay(StopPollInterval, ct);
-                await using var connection = await db.OpenConnectionAsync(ct);
-                if (await ChatStore.StopRequestedAsync(connection, swipeId, ct))
-                {
-                    await stop.CancelAsync();
-                    return;
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        catch (NpgsqlException ex)
-        {
-            // Losing the stop watcher must not lose the reply: the stream runs on and is saved as usual.
-            log.LogWarning(ex, "Stop watcher for swipe {SwipeId} failed", swipeId);
-        }
-    }
 
     private static (string Status, string? Reason, string? Detail) Describe(LlmError error, bool stopped) => error.Kind switch
     {

@@ -93,7 +93,7 @@ public static class CharacterHubApp
         ConfigureLogging(builder);
         var services = builder.Services;
         DapperSetup.Configure();
-        var dataSource = new NpgsqlDataSourceBuilder(connectionString).Build();
+        var dataSource = new NpgsqlDataSourceBuilder(WithAutoPrepare(connectionString)).Build();
         services.AddSingleton(dataSource);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<MarkdownRenderer>();
@@ -153,6 +153,20 @@ public static class CharacterHubApp
         var app = builder.Build();
         Configure(app, role);
         return app;
+    }
+
+    /// <summary>
+    /// The site runs the same few hundred statements over and over (a chat turn is about a dozen): Npgsql prepares a
+    /// statement on a pooled connection once it has been used twice, so PostgreSQL stops parsing and planning it on
+    /// every turn. A connection string that sets "Max Auto Prepare" itself keeps its own choice.
+    /// </summary>
+    internal static string WithAutoPrepare(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (connectionString.Contains("Max Auto Prepare", StringComparison.OrdinalIgnoreCase)) return connectionString;
+        builder.MaxAutoPrepare = 128;
+        builder.AutoPrepareMinUsages = 2;
+        return builder.ConnectionString;
     }
 
     private static void ConfigureLogging(WebApplicationBuilder builder)

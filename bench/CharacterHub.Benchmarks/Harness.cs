@@ -51,6 +51,7 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == ExternalFakeLlm.Command) return await ExternalFakeLlm.ServeAsync(args.Skip(1).ToList());
         var benchmarks = typeof(Program).Assembly.GetTypes()
             .Where(t => typeof(IBenchmark).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
             .Select(t => (IBenchmark)Activator.CreateInstance(t)!)
