@@ -115,6 +115,18 @@ public sealed class ConnectionModelTests : IntegrationTest
     }
 
     [Test]
+    public async Task TestConnection_ToAServerThatNeverAnswers_SaysItTimedOut()
+    {
+        // Accepts the connection and never answers: the test gives up after the site's configured timeout (5 s here).
+        using var silent = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var port = ((IPEndPoint)silent.LocalEndpoint).Port;
+        var client = await UserAsync("tim");
+        var html = await (await TestAsync(client, $"http://127.0.0.1:{port}/v1")).Content.ReadAsStringAsync();
+        Assert.That(TestClient.Parse(html).QuerySelector(".alert.error")!.TextContent, Does.Contain("did not list its models within 5 s"));
+    }
+
+    [Test]
     public async Task PrivateAddress_IsAllowed_WhenTheSiteAllowsPrivateEndpoints()
     {
         var client = await UserAsync("uma");
@@ -157,6 +169,31 @@ public sealed class ConnectionModelTests : IntegrationTest
         Assert.That(await ScalarAsync<string>(Database.ConnectionString,
             "select detail from interaction.message_swipes order by id desc limit 1"), Does.Contain("401"));
         Assert.That(site.ChatRequests, Is.Empty);
+    }
+
+    [Test]
+    public async Task ConnectionsContextSize_BudgetsThePrompt()
+    {
+        var client = await UserAsync("yves");
+        var fields = Fields("Small", mine.BaseUrl, model: "alpha", apiKey: UserKey, makeDefault: true);
+        (fields["contextSize"], fields["maxTokens"]) = ("512", "100");
+        var id = await CreateAsync(client, fields);
+        var chatId = await ChatAsync(client, "yves");
+        var (_, first) = await SendAsync(client, chatId, "ZEBRA " + string.Concat(Enumerable.Repeat("lorem ipsum dolor ", 800)));
+        await StreamAsync(client, chatId, first);
+        var (_, second) = await SendAsync(client, chatId, "And now?");
+        await StreamAsync(client, chatId, second);
+        Assert.That(mine.ChatRequests[^1].Body!.Value.GetProperty("messages").ToString(), Does.Not.Contain("ZEBRA").And.Contain("And now?"),
+            "512 tokens leave no room for the long message");
+
+        var edit = TestClient.Parse((await client.GetPageAsync($"{Page}?edit={id}")).Body);
+        fields["contextSize"] = "200000";
+        fields["version"] = edit.QuerySelector("input[name=version]")!.GetAttribute("value")!;
+        fields["apiKey"] = "";
+        Assert.That((await SaveAsync(client, fields, id)).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var (_, third) = await SendAsync(client, chatId, "Once more?");
+        await StreamAsync(client, chatId, third);
+        Assert.That(mine.ChatRequests[^1].Body!.Value.GetProperty("messages").ToString(), Does.Contain("ZEBRA"));
     }
 
     [Test]
