@@ -347,9 +347,13 @@ internal sealed class ConnectionAddressCheck(EndpointGuard guard)
         {
             return "The base URL's host name did not resolve in time; check it and try again.";
         }
-        catch (Exception ex) when (ex is ArgumentException or FormatException or UriFormatException)
+        catch (Exception ex) when (ex is ArgumentException or FormatException)
         {
             return "The base URL's host name is not valid.";
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return "The base URL's host name could not be looked up; check it and try again.";
         }
     }
 }

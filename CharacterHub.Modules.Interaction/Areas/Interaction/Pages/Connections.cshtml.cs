@@ -45,7 +45,7 @@ internal sealed class ConnectionsModel(IMediator mediator, ICurrentUser me, LlmS
     {
         Response.VaryOnHtmx();
         await LoadAsync(ct);
-        if (edit is not null)
+        if (!string.IsNullOrEmpty(edit))
         {
             var connection = Id(edit) is { } id ? Connections.FirstOrDefault(c => c.Id == id) : null;
             if (connection is null) return NotFound();
