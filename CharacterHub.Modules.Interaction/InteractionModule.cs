@@ -20,6 +20,9 @@ public sealed class InteractionModule : IModule
         services.AddSingleton<ChatCharacters>();
         services.AddSingleton<StopSignals>();
         services.AddScoped<ChatGenerator>();
+        services.AddSingleton<Connections.ConnectionKeys>();
+        services.AddSingleton<Connections.ConnectionAddressCheck>();
+        services.AddSingleton<Connections.ChatConnectionResolver>();
     }
 
     public void MapEndpoints(IEndpointRouteBuilder app, IEndpointRouteBuilder api)
@@ -28,5 +31,8 @@ public sealed class InteractionModule : IModule
         Personas.PersonaEndpoints.Map(app);
     }
 
-    public IEnumerable<RecurringJobDefinition> RecurringJobs => [];
+    public IEnumerable<RecurringJobDefinition> RecurringJobs =>
+    [
+        new(Connections.CloseAbandonedRepliesHandler.Id, Connections.CloseAbandonedRepliesHandler.Cron, new Connections.CloseAbandonedReplies()),
+    ];
 }

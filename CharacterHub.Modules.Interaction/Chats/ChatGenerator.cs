@@ -17,7 +17,7 @@ internal sealed record GenerationOutcome(long ChatId, long MessageId, long Swipe
 /// flag and the result are all rows.
 /// </summary>
 internal sealed partial class ChatGenerator(
-    NpgsqlDataSource db, IMediator mediator, ChatCharacters characters, LlmClientFactory factory, LlmSiteSettings site, ChatPrompting prompting,
+    NpgsqlDataSource db, IMediator mediator, ChatCharacters characters, LlmClientFactory factory, Connections.ChatConnectionResolver connections, ChatPrompting prompting,
     StopSignals stopSignals, ILogger<ChatGenerator> log)
 {
     /// <summary>How often the streaming request looks for a stop pressed on any node.</summary>
@@ -68,7 +68,8 @@ internal sealed partial class ChatGenerator(
                     text.Append(prefix);
                 }
 
-                if (site.DefaultConnection is { } connectionSettings)
+                // The chat's connection, else the user's default, else the site's; none: the offline responder.
+                if (await connections.ResolveAsync(chatId, userId, linked.Token) is { } connectionSettings)
                 {
                     model = connectionSettings.Model;
                     var prompt = prompting.Build(character, persona.ToPrompt(), history, chatId, connectionSettings);

@@ -129,6 +129,25 @@ internal sealed class ChatModel(IMediator mediator, ICurrentUser me) : PageModel
         return Redirect($"/chats/{id}");
     }
 
+    /// <summary>The chat's "Model": empty follows the user's default connection; an id must be the caller's own.</summary>
+    public async Task<IActionResult> OnPostConnectionAsync(long id, string? connectionId, CancellationToken ct)
+    {
+        long? chosen = null;
+        if (!string.IsNullOrEmpty(connectionId))
+        {
+            if (!long.TryParse(connectionId, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var parsed))
+                return NotFound();
+            chosen = parsed;
+        }
+        if (!await mediator.Send(new Connections.SetChatConnection(id, me.Id, chosen), ct)) return NotFound();
+        if (Request.IsHtmx())
+        {
+            Response.HxRedirect($"/chats/{id}");
+            return new NoContentResult();
+        }
+        return Redirect($"/chats/{id}");
+    }
+
     public async Task<IActionResult> OnPostDeleteChatAsync(long id, CancellationToken ct)
     {
         if (!await mediator.Send(new DeleteChat(id, me.Id), ct)) return NotFound();
