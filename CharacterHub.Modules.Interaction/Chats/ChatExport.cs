@@ -159,19 +159,18 @@ internal static class ChatExport
         return sb.ToString();
     }
 
-    /// <summary>A file name safe on any system: letters, digits, space, '-', '_' and '.' from the title (Unicode letters
-    /// kept: the header carries them as filename*, with an ASCII fallback), at most 80 characters.</summary>
+    /// <summary>A file name safe on any system: the title's letters, digits, '-' and '_', anything else one space (Unicode
+    /// letters kept: the header carries them as filename*, with an ASCII fallback), at most 80 characters.</summary>
     public static string FileName(string title, string extension)
     {
         var sb = new StringBuilder();
         foreach (var ch in title.Normalize(NormalizationForm.FormC))
         {
             if (char.IsLetterOrDigit(ch) || ch is '-' or '_') sb.Append(ch);
-            else if ((char.IsWhiteSpace(ch) || ch is '.' or ',' or '(' or ')') && sb.Length > 0 && sb[^1] != ' ') sb.Append(' ');
+            else if (sb.Length > 0 && sb[^1] != ' ') sb.Append(' ');
             if (sb.Length >= 80) break;
         }
         var name = sb.ToString().Trim();
-        if (name.Length > 0 && char.IsHighSurrogate(name[^1])) name = name[..^1];
         return (name.Length == 0 ? "chat" : name) + extension;
     }
 }

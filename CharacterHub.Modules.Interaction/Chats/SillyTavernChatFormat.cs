@@ -99,7 +99,7 @@ internal static partial class SillyTavernChatFormat
     public static (StChatFile? File, StChatProblem? Problem) Parse(ReadOnlySpan<byte> data)
     {
         if (data.Length > MaxFileBytes) return (null, new StChatProblem(0, $"The file is larger than {MaxFileBytes / (1024 * 1024)} MB."));
-        if (data.StartsWith("\xEF\xBB\xBF"u8)) data = data[3..];
+        if (data.StartsWith("\uFEFF"u8)) data = data[3..];
 
         StChatHeader? header = null;
         var messages = new List<StChatMessage>();
