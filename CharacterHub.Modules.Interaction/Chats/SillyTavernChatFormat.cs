@@ -178,6 +178,7 @@ internal static partial class SillyTavernChatFormat
     {
         if (!o.TryGetProperty("mes", out var mes)) return (null, "the message has no \"mes\" (its text).");
         if (mes.ValueKind != JsonValueKind.String) return (null, "\"mes\" must be text.");
+        if (ReadText(mes, "\"mes\"") is (null, var mesProblem)) return (null, mesProblem);
         var text = mes.GetString()!;
         if (text.Length > MaxMessageChars) return (null, $"the message is longer than {MaxMessageChars:N0} characters.");
 
@@ -201,7 +202,8 @@ internal static partial class SillyTavernChatFormat
             foreach (var s in sw.EnumerateArray())
             {
                 if (s.ValueKind != JsonValueKind.String) return (null, "\"swipes\" must be a list of texts.");
-                var alt = s.GetString()!;
+                var (alt, altProblem) = ReadText(s, "an alternative (swipe)");
+                if (alt is null) return (null, altProblem);
                 if (alt.Length > MaxMessageChars) return (null, $"an alternative (swipe) is longer than {MaxMessageChars:N0} characters.");
                 swipes.Add(alt);
                 if (swipes.Count > MaxSwipes) return (null, $"the message has more than {MaxSwipes:N0} alternatives (swipes).");
@@ -228,8 +230,31 @@ internal static partial class SillyTavernChatFormat
 
     private static (string? Value, string? Problem) OptionalString(JsonElement o, string property) =>
         !o.TryGetProperty(property, out var v) || v.ValueKind == JsonValueKind.Null ? (null, null)
-        : v.ValueKind == JsonValueKind.String ? (v.GetString(), null)
+        : v.ValueKind == JsonValueKind.String ? ReadText(v, $"\"{property}\"")
         : (null, $"\"{property}\" must be text.");
+
+    /// <summary>A JSON string the database can store: escapes may spell a lone surrogate (not text) or a NUL (which
+    /// PostgreSQL text cannot hold).</summary>
+    private static (string? Value, string? Problem) ReadText(JsonElement value, string what)
+    {
+        string s;
+        try
+        {
+            s = value.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            return (null, $"{what} contains an escape that is not a character (a lone \\u surrogate).");
+        }
+        for (var i = 0; i < s.Length; i++)
+        {
+            var ch = s[i];
+            if (ch == '\0') return (null, $"{what} contains a NUL character (\\u0000), which a chat cannot store.");
+            if (char.IsHighSurrogate(ch) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1])) i++;
+            else if (char.IsSurrogate(ch)) return (null, $"{what} contains an escape that is not a character (a lone \\u surrogate).");
+        }
+        return (s, null);
+    }
 
     private static string Clip(string s, int max) => s.Length <= max ? s : s[..max];
 

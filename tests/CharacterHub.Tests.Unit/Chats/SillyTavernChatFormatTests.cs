@@ -95,6 +95,10 @@ public sealed class SillyTavernChatFormatTests
     [TestCase("{\"is_user\":true,\"mes\":\"a\",\"swipe_id\":1.5}", 1, "\"swipe_id\" must be a whole number")]
     [TestCase("{\"is_user\":true,\"mes\":\"a\",\"name\":{}}", 1, "\"name\" must be text")]
     [TestCase("{\"something\":\"else\"}", 1, "neither a message nor the chat's metadata")]
+    [TestCase("{\"is_user\":true,\"mes\":\"a\\ud800b\"}", 1, "lone \\u surrogate")]
+    [TestCase("{\"is_user\":true,\"mes\":\"a\\udc00\"}", 1, "lone \\u surrogate")]
+    [TestCase("{\"is_user\":true,\"mes\":\"a\",\"swipes\":[\"a\",\"b\\u0000\"]}", 1, "NUL character")]
+    [TestCase("{\"is_user\":true,\"mes\":\"a\",\"name\":\"\\ud800\"}", 1, "\"name\" contains")]
     public void Parse_BadLine_NamesTheLine(string text, int line, string words)
     {
         var (file, problem) = Parse(text);
@@ -102,6 +106,10 @@ public sealed class SillyTavernChatFormatTests
         Assert.That(problem!.Line, Is.EqualTo(line));
         Assert.That(problem.ToString(), Does.StartWith($"Line {line}:").And.Contain(words));
     }
+
+    [Test]
+    public void Parse_SurrogatePairEscapes_AreText() =>
+        Assert.That(ParseOk("{\"is_user\":true,\"mes\":\"\\ud83d\\udcac\"}").Messages[0].Text, Is.EqualTo("💬"));
 
     [Test]
     public void Parse_InvalidUtf8_NamesTheLine()
