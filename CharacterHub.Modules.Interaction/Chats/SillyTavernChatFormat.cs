@@ -95,7 +95,7 @@ internal static partial class SillyTavernChatFormat
     // --- reading -------------------------------------------------------------------------------------------------
 
     /// <summary>Reads a whole file, or names the first line that is wrong. Blank lines are skipped; a UTF-8 BOM and
-    /// CRLF line ends are accepted. The first line is the header when it is an object without <c>mes</c>.</summary>
+    /// CRLF line ends are accepted. The first line is the header when it is an object without <c>mes</c> and <c>is_user</c>.</summary>
     public static (StChatFile? File, StChatProblem? Problem) Parse(ReadOnlySpan<byte> data)
     {
         if (data.Length > MaxFileBytes) return (null, new StChatProblem(0, $"The file is larger than {MaxFileBytes / (1024 * 1024)} MB."));
@@ -143,7 +143,7 @@ internal static partial class SillyTavernChatFormat
                 var o = doc.RootElement;
                 if (o.ValueKind != JsonValueKind.Object)
                     return (null, new StChatProblem(lineNumber, "this is not a JSON object (each line of a SillyTavern chat file is one)."));
-                if (!sawContent && !o.TryGetProperty("mes", out _))
+                if (!sawContent && !o.TryGetProperty("mes", out _) && !o.TryGetProperty("is_user", out _))
                 {
                     var (h, headerProblem) = ReadHeader(o);
                     if (headerProblem is not null) return (null, new StChatProblem(lineNumber, headerProblem));

@@ -95,6 +95,7 @@ public sealed class SillyTavernChatFormatTests
     [TestCase("{\"is_user\":true,\"mes\":\"a\",\"swipe_id\":1.5}", 1, "\"swipe_id\" must be a whole number")]
     [TestCase("{\"is_user\":true,\"mes\":\"a\",\"name\":{}}", 1, "\"name\" must be text")]
     [TestCase("{\"something\":\"else\"}", 1, "neither a message nor the chat's metadata")]
+    [TestCase("{\"is_user\":true}", 1, "no \"mes\"")]
     [TestCase("{\"is_user\":true,\"mes\":\"a\\ud800b\"}", 1, "lone \\u surrogate")]
     [TestCase("{\"is_user\":true,\"mes\":\"a\\udc00\"}", 1, "lone \\u surrogate")]
     [TestCase("{\"is_user\":true,\"mes\":\"a\",\"swipes\":[\"a\",\"b\\u0000\"]}", 1, "NUL character")]
