@@ -23,7 +23,6 @@ public sealed class ChatToolsFlowTests : BrowserTest
         await Page.GetByLabel("Name", new() { Exact = true }).FillAsync("Captain Rell");
         await Page.Locator("#Form_FirstMessage").FillAsync("\"Another stowaway?\"");
         await Page.GetByRole(AriaRole.Button, new() { Name = "Create character" }).ClickAsync();
-        var characterUrl = Page.Url;
         await Page.GetByRole(AriaRole.Button, new() { Name = "Chat", Exact = true }).ClickAsync();
         await Expect(Page).ToHaveURLAsync(new Regex("/chats/\\d+$"));
         var sourceUrl = Page.Url;
@@ -67,6 +66,5 @@ public sealed class ChatToolsFlowTests : BrowserTest
         await Expect(Page.Locator("article.chat-message")).ToHaveCountAsync(2);
         await Expect(Page.Locator("article.chat-message.user .chat-text")).ToHaveTextAsync("Just a passenger.");
         await Screenshot("imported");
-        _ = characterUrl;
     }
 }

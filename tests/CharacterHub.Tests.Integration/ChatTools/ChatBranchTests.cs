@@ -24,7 +24,7 @@ public sealed class ChatBranchTests : IntegrationTest
         await RegenerateAsync(client, chatId, oneReply);
         await PostAsync(client, chatId, "Swipe", oneReply, new Dictionary<string, string> { ["direction"] = "-1" });
         await PostAsync(client, chatId, "Edit", one, new Dictionary<string, string> { ["text"] = "one, edited" });
-        var (two, twoReply) = await TurnAsync(client, chatId, "two");
+        var (two, _) = await TurnAsync(client, chatId, "two");
         await PostAsync(client, chatId, "Delete", two);
         var (three, threeReply) = await TurnAsync(client, chatId, "three");
         var (four, _) = await TurnAsync(client, chatId, "four, after the branch point");
@@ -86,7 +86,6 @@ public sealed class ChatBranchTests : IntegrationTest
         var orphan = TestClient.Parse((await client.GetPageAsync($"/chats/{branchId}")).Body);
         Assert.That(orphan.QuerySelector(".chat-origin"), Is.Null);
         Assert.That(orphan.QuerySelectorAll("article.chat-message"), Has.Length.EqualTo(6));
-        _ = twoReply;
     }
 
     [Test]
