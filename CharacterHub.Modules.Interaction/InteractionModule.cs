@@ -28,6 +28,7 @@ public sealed class InteractionModule : IModule
     public void MapEndpoints(IEndpointRouteBuilder app, IEndpointRouteBuilder api)
     {
         ChatEndpoints.Map(app, api);
+        ChatExport.Map(app);
         Personas.PersonaEndpoints.Map(app);
     }
 

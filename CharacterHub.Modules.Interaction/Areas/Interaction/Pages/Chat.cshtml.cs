@@ -21,6 +21,9 @@ internal sealed class ChatModel(IMediator mediator, ICurrentUser me) : PageModel
 {
     public ChatPage Chat { get; private set; } = null!;
 
+    /// <summary>The chat this one was branched from, while it exists.</summary>
+    public ChatOrigin? Origin { get; private set; }
+
     /// <summary>Who the user's messages are shown as: the chat's persona, else the default persona, else the account.</summary>
     public string UserName => Chat.Persona.Name;
 
@@ -34,6 +37,7 @@ internal sealed class ChatModel(IMediator mediator, ICurrentUser me) : PageModel
         var chat = await mediator.Send(new GetChatPage(id, me.Id, UserName: AccountName), ct);
         if (chat is null) return NotFound();
         Chat = chat;
+        Origin = await mediator.Send(new GetChatOrigin(id, me.Id), ct);
         return Page();
     }
 
@@ -146,6 +150,15 @@ internal sealed class ChatModel(IMediator mediator, ICurrentUser me) : PageModel
             return new NoContentResult();
         }
         return Redirect($"/chats/{id}");
+    }
+
+    /// <summary>A new chat holding this one up to the message; the browser goes there.</summary>
+    public async Task<IActionResult> OnPostBranchAsync(long id, long messageId, CancellationToken ct)
+    {
+        if (await mediator.Send(new BranchChat(id, me.Id, messageId), ct) is not { } branch) return NotFound();
+        if (!Request.IsHtmx()) return Redirect($"/chats/{branch}");
+        Response.HxRedirect($"/chats/{branch}");
+        return new NoContentResult();
     }
 
     public async Task<IActionResult> OnPostDeleteChatAsync(long id, CancellationToken ct)
