@@ -30,7 +30,7 @@ internal static class ChatEndpoints
         ChatGenerator generator)
     {
         var ct = http.RequestAborted;
-        if (await mediator.Send(new GetChatMessage(chatId, me.Id, messageId), ct) is null)
+        if (!await mediator.Send(new ChatMessageExists(chatId, me.Id, messageId), ct))
         {
             http.Response.StatusCode = StatusCodes.Status404NotFound;
             return;
@@ -75,8 +75,8 @@ internal static class ChatEndpoints
         long chatId;
         if (body.ConversationId is { } conversation)
         {
-            var chat = await mediator.Send(new GetChatPage(conversation, me.Id), ct);
-            if (chat is null || chat.Chat.CharacterId != id) return Results.Problem(statusCode: 404, title: "No such conversation with this character.");
+            var chat = await mediator.Send(new GetChatHeader(conversation, me.Id), ct);
+            if (chat is null || chat.CharacterId != id) return Results.Problem(statusCode: 404, title: "No such conversation with this character.");
             chatId = conversation;
         }
         else
