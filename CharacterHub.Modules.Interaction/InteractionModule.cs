@@ -19,6 +19,7 @@ public sealed class InteractionModule : IModule
         services.AddSingleton<ChatPrompting>();
         services.AddSingleton<ChatCharacters>();
         services.AddScoped<ChatGenerator>();
+        services.AddScoped<GroupChats>();
     }
 
     public void MapEndpoints(IEndpointRouteBuilder app, IEndpointRouteBuilder api)
