@@ -150,13 +150,14 @@ internal sealed class ChatModel(IMediator mediator, ICurrentUser me) : PageModel
 
     private async Task<IActionResult> Fragment(long id, ChatMessageView message, CancellationToken ct)
     {
-        return await Names(id, ct) is var (character, user, group)
+        return await Names(id, ct, message.Id + 1) is var (character, user, group)
             ? Partial("_ChatMessage", new ChatMessageItem(id, character, user, message, group.SpeakerOf(message)))
             : NotFound();
     }
 
-    private async Task<(string Character, string User, GroupInfo Group)?> Names(long id, CancellationToken ct) =>
-        await mediator.Send(new GetChatPage(id, me.Id, Before: 0, AccountName), ct) is { } page ? (page.CharacterName, page.Persona.Name, page.Group) : null;
+    /// <summary>Who speaks; with <paramref name="before"/> past a message, its speaker is known even after they left the group.</summary>
+    private async Task<(string Character, string User, GroupInfo Group)?> Names(long id, CancellationToken ct, long before = 0) =>
+        await mediator.Send(new GetChatPage(id, me.Id, Before: before, AccountName), ct) is { } page ? (page.CharacterName, page.Persona.Name, page.Group) : null;
 }
 
 internal sealed record ChatEditForm(long ChatId, long MessageId, string Text, string? Problem);
