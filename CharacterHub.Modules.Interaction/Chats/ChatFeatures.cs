@@ -78,7 +78,9 @@ internal sealed class GetChatPageHandler(NpgsqlDataSource db, IMediator mediator
         var hasOlder = page.Count > ChatStore.PageSize;
         if (hasOlder) page.RemoveAt(page.Count - 1);
         page.Reverse();
-        var character = await mediator.Send(new GetCharacterForChat(chat.CharacterId, query.UserId), ct);
+        // The members were just read through the version-checked cache; the primary is one of them.
+        var character = group.Members.FirstOrDefault(m => m.CharacterId == chat.CharacterId)?.Character
+                        ?? await mediator.Send(new GetCharacterForChat(chat.CharacterId, query.UserId), ct);
         return new ChatPage(chat, character, page, hasOlder, persona, personas, group);
     }
 }

@@ -61,7 +61,7 @@ internal sealed partial class ChatGenerator(
                 }
                 var characterName = string.IsNullOrWhiteSpace(character.Nickname) ? character.Name : character.Nickname;
                 // In a group chat the speaker's card carries the group and the others' lines carry their names.
-                var group = await groups.PromptAsync(chatId, claim.CharacterId, userId, linked.Token);
+                var group = claim.Members > 1 ? await groups.PromptAsync(chatId, claim.CharacterId, userId, linked.Token) : null;
                 if (group is not null) character = group.Shape(character);
                 var history = group?.History(page, persona.Name) ?? ChatPrompting.History(page, characterName, persona.Name);
                 if (prefix is not null)
@@ -139,7 +139,7 @@ internal sealed partial class ChatGenerator(
                 finishReason.Length == 0 ? null : finishReason, promptTokens, completionTokens);
         }
         // A group turn goes on with the next queued speaker (before "done", so the page finds its pending reply).
-        if (claim.Kind == "reply")
+        if (claim is { Kind: "reply", Queued: true })
         {
             try
             {

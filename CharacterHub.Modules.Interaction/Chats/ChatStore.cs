@@ -24,7 +24,10 @@ internal sealed record ChatMessageView(
 }
 
 /// <summary>A claimed generation: the swipe this request now writes, and what it is written for.</summary>
-internal sealed record GenerationClaim(long SwipeId, long MessageId, long ChatId, long CharacterId, string Kind, long? ContinuesSwipeId);
+/// <remarks><see cref="Members"/> and <see cref="Queued"/> let a one-character chat skip the group work: a group prompt
+/// needs two members, and only a reply the chat's speaker queue waits on starts the next speaker.</remarks>
+internal sealed record GenerationClaim(long SwipeId, long MessageId, long ChatId, long CharacterId, string Kind, long? ContinuesSwipeId,
+    long Members = 1, bool Queued = false);
 
 /// <summary>The SQL of the chat slice, in one place because pages, the stream, the API and the benchmark share it.
 /// Every statement that takes a chat id also takes the user id: a chat that is not yours does not exist.</summary>
@@ -122,7 +125,9 @@ internal static class ChatStore
             where s.message_id = m.id and m.id = @messageId and ch.id = @chatId and ch.user_id = @userId and s.status = 'pending'
               and s.stop_requested = false
             returning s.id as swipe_id, m.id as message_id, ch.id as chat_id, coalesce(m.character_id, ch.character_id) as character_id,
-                      s.kind, s.continues_swipe_id
+                      s.kind, s.continues_swipe_id,
+                      (select count(*) from interaction.chat_members cm where cm.chat_id = ch.id) as members,
+                      coalesce(ch.reply_queue_after = m.id and cardinality(ch.reply_queue) > 0, false) as queued
             """, new { chatId, messageId, userId }, cancellationToken: ct));
 
     public static Task<bool> StopRequestedAsync(NpgsqlConnection c, long swipeId, CancellationToken ct) =>

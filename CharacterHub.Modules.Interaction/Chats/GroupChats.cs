@@ -125,10 +125,14 @@ internal sealed class GroupChats(NpgsqlDataSource db, IMediator mediator, ChatCh
                 """, new { chat.Id }, tx, cancellationToken: ct));
             speakers = ReplyOrder.Speakers(order, candidates, userText, last, Random.Shared);
         }
-        if (speakers.Count == 0)
+        if (speakers.Count <= 1)
         {
-            await SetQueueAsync(c, tx, chat.Id, [], null, ct);
-            return null;
+            // Nothing to queue: only an older round still queued is dropped (a no-op write for a one-character chat).
+            await c.ExecuteAsync(new CommandDefinition(
+                "update interaction.chats set reply_queue = '{}', reply_queue_after = null where id = @Id and reply_queue_after is not null",
+                new { chat.Id }, tx, cancellationToken: ct));
+            if (speakers.Count == 0) return null;
+            return await ChatStore.InsertMessageAsync(c, tx, chat.Id, "assistant", [""], SwipeStatus.Pending, "reply", ct, speakers[0]);
         }
         var replyId = await ChatStore.InsertMessageAsync(c, tx, chat.Id, "assistant", [""], SwipeStatus.Pending, "reply", ct, speakers[0]);
         await SetQueueAsync(c, tx, chat.Id, speakers.Skip(1).ToArray(), replyId, ct);
