@@ -53,6 +53,12 @@ internal sealed class GroupChats(NpgsqlDataSource db, IMediator mediator, ChatCh
             "select character_id, position, muted from interaction.chat_members where chat_id = @chatId order by position, added_at, character_id",
             new { chatId }, tx, cancellationToken: ct))).AsList();
 
+    /// <summary>Takes the row lock of the user's chat (false: not theirs). It serialises member changes of one chat, so
+    /// two adds cannot both pass the size check and two moves cannot interleave their renumbering.</summary>
+    public static async Task<bool> LockOwnedChatAsync(NpgsqlConnection c, System.Data.IDbTransaction tx, long chatId, long userId, CancellationToken ct) =>
+        await c.ExecuteScalarAsync<long?>(new CommandDefinition(
+            "select id from interaction.chats where id = @chatId and user_id = @userId for update", new { chatId, userId }, tx, cancellationToken: ct)) is not null;
+
     public static Task<string> ReplyOrderAsync(NpgsqlConnection c, long chatId, System.Data.IDbTransaction? tx, CancellationToken ct) =>
         c.ExecuteScalarAsync<string>(new CommandDefinition(
             "select reply_order from interaction.chats where id = @chatId", new { chatId }, tx, cancellationToken: ct))!;

@@ -75,10 +75,7 @@ internal sealed class AddGroupMemberHandler(NpgsqlDataSource db, IMediator media
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        // The row lock serialises member changes of one chat, so two adds cannot pass the size check together.
-        if (await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
-                "select id from interaction.chats where id = @ChatId and user_id = @UserId for update", command, tx, cancellationToken: ct)) is null)
-            return new GroupOutcome.NotFound();
+        if (!await GroupChats.LockOwnedChatAsync(connection, tx, command.ChatId, command.UserId, ct)) return new GroupOutcome.NotFound();
         var members = await GroupChats.MembersAsync(connection, command.ChatId, tx, ct);
         if (members.Any(m => m.CharacterId == command.CharacterId)) return new GroupOutcome.Invalid("That character is already in this chat.");
         if (members.Count >= GroupChats.MaxMembers) return new GroupOutcome.Invalid($"A group chat can have at most {GroupChats.MaxMembers} characters.");
@@ -102,9 +99,7 @@ internal sealed class RemoveGroupMemberHandler(NpgsqlDataSource db) : ICommandHa
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        if (await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
-                "select id from interaction.chats where id = @ChatId and user_id = @UserId for update", command, tx, cancellationToken: ct)) is null)
-            return new GroupOutcome.NotFound();
+        if (!await GroupChats.LockOwnedChatAsync(connection, tx, command.ChatId, command.UserId, ct)) return new GroupOutcome.NotFound();
         var members = await GroupChats.MembersAsync(connection, command.ChatId, tx, ct);
         if (members.All(m => m.CharacterId != command.CharacterId)) return new GroupOutcome.NotFound();
         if (members.Count <= 1) return new GroupOutcome.Invalid("A chat needs at least one character; delete the chat instead.");
@@ -151,9 +146,7 @@ internal sealed class MoveGroupMemberHandler(NpgsqlDataSource db) : ICommandHand
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        if (await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
-                "select id from interaction.chats where id = @ChatId and user_id = @UserId for update", command, tx, cancellationToken: ct)) is null)
-            return new GroupOutcome.NotFound();
+        if (!await GroupChats.LockOwnedChatAsync(connection, tx, command.ChatId, command.UserId, ct)) return new GroupOutcome.NotFound();
         var members = (await GroupChats.MembersAsync(connection, command.ChatId, tx, ct)).Select(m => m.CharacterId).ToList();
         var at = members.IndexOf(command.CharacterId);
         if (at < 0) return new GroupOutcome.NotFound();
