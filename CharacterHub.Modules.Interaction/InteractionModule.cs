@@ -23,6 +23,7 @@ public sealed class InteractionModule : IModule
         services.AddSingleton<Connections.ConnectionKeys>();
         services.AddSingleton<Connections.ConnectionAddressCheck>();
         services.AddSingleton<Connections.ChatConnectionResolver>();
+        services.AddScoped<GroupChats>();
     }
 
     public void MapEndpoints(IEndpointRouteBuilder app, IEndpointRouteBuilder api)

@@ -6,7 +6,7 @@ using Npgsql;
 namespace CharacterHub.Modules.Characters.Features;
 
 /// <summary>Answers <see cref="ListCharactersForChat"/>: own and shared characters, and the given ids when readable.</summary>
-internal sealed class ListCharactersForChatHandler(NpgsqlDataSource db) : IQueryHandler<ListCharactersForChat, IReadOnlyList<ChatCharacterChoice>>
+internal sealed class ListCharactersForChatHandler(NpgsqlDataSource db) : IQueryHandler<ListCharactersForChat, IReadOnlyList<ImportCharacterChoice>>
 {
     private const string Sql = $"""
         select c.id, c.name from characters.characters c
@@ -18,10 +18,10 @@ internal sealed class ListCharactersForChatHandler(NpgsqlDataSource db) : IQuery
         limit 500
         """;
 
-    public async ValueTask<IReadOnlyList<ChatCharacterChoice>> Handle(ListCharactersForChat query, CancellationToken ct)
+    public async ValueTask<IReadOnlyList<ImportCharacterChoice>> Handle(ListCharactersForChat query, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return (await connection.QueryAsync<ChatCharacterChoice>(new CommandDefinition(Sql,
+        return (await connection.QueryAsync<ImportCharacterChoice>(new CommandDefinition(Sql,
             new { query.UserId, AlsoIds = query.AlsoIds.Distinct().ToArray() }, cancellationToken: ct))).AsList();
     }
 }

@@ -42,3 +42,19 @@ internal sealed class GetCharacterChatVersionHandler(NpgsqlDataSource db) : IQue
         return await connection.QuerySingleOrDefaultAsync<ChatCharacterStamp>(new CommandDefinition(Sql, query, cancellationToken: ct));
     }
 }
+
+/// <summary>Answers <see cref="FindCharactersForChat"/> with the library search over every character the user may
+/// read (own, shared, public), so a picker finds what the library and the API's listing find.</summary>
+internal sealed class FindCharactersForChatHandler(NpgsqlDataSource db) : IQueryHandler<FindCharactersForChat, IReadOnlyList<ChatCharacterChoice>>
+{
+    public async ValueTask<IReadOnlyList<ChatCharacterChoice>> Handle(FindCharactersForChat query, CancellationToken ct)
+    {
+        var search = query.Search is { Length: > 200 } s ? s[..200] : query.Search;
+        var page = await new LibraryQueryHandler(db).Handle(
+            new LibraryQuery(query.UserId, LibraryScope.Visible, Q: search, Sort: LibrarySort.Name, PageSize: Math.Clamp(query.Limit, 1, 50)), ct);
+        return page.Items
+            .Select(i => new ChatCharacterChoice(i.Id, i.Name, i.Tagline,
+                i.AvatarEtag is null ? null : $"/characters/{i.Id}/avatar/small?v={i.AvatarEtag}", i.CreatorId == query.UserId))
+            .ToList();
+    }
+}

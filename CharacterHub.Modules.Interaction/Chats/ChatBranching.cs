@@ -16,8 +16,9 @@ internal sealed class BranchChatHandler(NpgsqlDataSource db) : Mediator.ICommand
 
     // The branch point must be a message the user sees and whose reply is finished: an open reply has no text yet.
     private const string CreateChatSql = """
-        insert into interaction.chats (user_id, character_id, title, persona_id, branched_from_chat_id, branched_from_message_id)
-        select c.user_id, c.character_id, left(c.title, 191) || ' (branch)', c.persona_id, c.id, m.id
+        insert into interaction.chats (user_id, character_id, title, persona_id, branched_from_chat_id, branched_from_message_id,
+                                       reply_order, connection_id)
+        select c.user_id, c.character_id, left(c.title, 191) || ' (branch)', c.persona_id, c.id, m.id, c.reply_order, c.connection_id
         from interaction.chats c
         join interaction.messages m on m.chat_id = c.id and m.id = @MessageId
         join interaction.message_swipes s on s.id = m.chosen_swipe_id
@@ -32,11 +33,11 @@ internal sealed class BranchChatHandler(NpgsqlDataSource db) : Mediator.ICommand
     /// source's order. Every swipe of a copied message comes along with its latest revision as its text (the copy
     /// starts without edit history); open swipes and tombstoned messages stay behind. Foreign keys between the sibling
     /// inserts are checked at the end of the statement.
-    /// Group chats: when messages gain a speaker column (character_id), add it to <c>src</c> and to the messages insert.
+    /// Each copied message keeps its speaker (character_id), and the branch gets the source's members.
     /// </summary>
     private const string CopySql = """
         with src as materialized (
-            select m.id as old_id, m.role, m.created_at, m.chosen_swipe_id, row_number() over (order by m.id) as rn
+            select m.id as old_id, m.role, m.created_at, m.chosen_swipe_id, m.character_id, row_number() over (order by m.id) as rn
             from interaction.messages m
             join interaction.message_swipes c on c.id = m.chosen_swipe_id
             where m.chat_id = @ChatId and m.id <= @MessageId and c.status not in ('pending', 'streaming')
@@ -69,9 +70,9 @@ internal sealed class BranchChatHandler(NpgsqlDataSource db) : Mediator.ICommand
             select swipe_src.*, swipe_ids.new_id from swipe_src join swipe_ids using (rn)
         ),
         copied_messages as (
-            insert into interaction.messages (id, chat_id, role, content, created_at, chosen_swipe_id)
+            insert into interaction.messages (id, chat_id, role, content, created_at, chosen_swipe_id, character_id)
             overriding system value
-            select mm.new_id, @NewChatId, mm.role, sm.content, mm.created_at, sm.new_id
+            select mm.new_id, @NewChatId, mm.role, sm.content, mm.created_at, sm.new_id, mm.character_id
             from message_map mm join swipe_map sm on sm.old_id = mm.chosen_swipe_id
             returning 1
         ),
@@ -82,6 +83,11 @@ internal sealed class BranchChatHandler(NpgsqlDataSource db) : Mediator.ICommand
             select new_id, message_id, content, status, kind, reason, detail, model, finish_reason,
                    prompt_tokens, completion_tokens, created_at, started_at, finished_at
             from swipe_map
+            returning 1
+        ),
+        copied_members as (
+            insert into interaction.chat_members (chat_id, character_id, position, muted)
+            select @NewChatId, character_id, position, muted from interaction.chat_members where chat_id = @ChatId
             returning 1
         )
         select (select count(*) from copied_messages) as messages, (select count(*) from copied_swipes) as swipes

@@ -77,6 +77,8 @@ internal static class ChatEndpoints
         {
             var chat = await mediator.Send(new GetChatHeader(conversation, me.Id), ct);
             if (chat is null || chat.CharacterId != id) return Results.Problem(statusCode: 404, title: "No such conversation with this character.");
+            if (await mediator.Send(new GetChatGroupSize(conversation), ct) > 1)
+                return Results.Problem(statusCode: 400, title: "That conversation is a group chat; the interact API talks with one character. Continue it on the site.");
             chatId = conversation;
         }
         else
@@ -94,7 +96,7 @@ internal static class ChatEndpoints
             case SendOutcome.NotFound:
                 return Results.Problem(statusCode: 404, title: "No such conversation.");
         }
-        var reply = ((SendOutcome.Sent)sent).Message.Reply;
+        if (((SendOutcome.Sent)sent).Message.Reply is not { } reply) return Results.Problem(statusCode: 409, title: "Nobody is set to reply in this conversation.");
 
         if (http.Request.Headers.Accept.Any(a => a?.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase) == true))
         {

@@ -15,7 +15,7 @@ using Npgsql;
 namespace CharacterHub.Modules.Interaction.Chats;
 
 /// <summary>One exported message: every finished alternative (latest revision applied) and which one is shown.</summary>
-internal sealed record ExportedMessage(long Id, string Role, DateTimeOffset CreatedAt, string[] Swipes, int ChosenIndex);
+internal sealed record ExportedMessage(long Id, string Role, DateTimeOffset CreatedAt, string[] Swipes, int ChosenIndex, long? CharacterId);
 
 /// <summary>
 /// Chat downloads: SillyTavern JSONL (<c>/chats/{id}/export?format=jsonl</c>) and a Markdown transcript
@@ -27,17 +27,17 @@ internal static class ChatExport
 {
     public const int PageSize = 500;
 
-    /// <summary>Group chats: when messages gain a speaker (character_id), select it here and name the speaker per row.</summary>
+    /// <summary>Each row carries its speaker (character_id), so a group chat's lines are named per character.</summary>
     private const string PageSql = """
         with page as (
-            select m.id, m.role, m.created_at, m.chosen_swipe_id
+            select m.id, m.role, m.created_at, m.chosen_swipe_id, m.character_id
             from interaction.messages m
             join interaction.message_swipes c on c.id = m.chosen_swipe_id
             where m.chat_id = @chatId and m.id > @after and c.status not in ('pending', 'streaming')
               and not exists (select 1 from interaction.message_tombstones t where t.message_id = m.id)
             order by m.id
             limit @limit)
-        select p.id, p.role, p.created_at, x.swipes, x.chosen_index
+        select p.id, p.role, p.created_at, x.swipes, x.chosen_index, p.character_id
         from page p
         cross join lateral (
             select array_agg(coalesce(r.content, s.content) order by s.id) as swipes,
@@ -88,6 +88,17 @@ internal static class ChatExport
         var character = await mediator.Send(new GetCharacterForChat(chat.CharacterId, me.Id), ct);
         var characterName = character is null ? "(unavailable character)"
             : string.IsNullOrWhiteSpace(character.Nickname) ? character.Name : character.Nickname;
+        // A group chat's speakers, by character id; a character the user can no longer read keeps a neutral name.
+        var names = new Dictionary<long, string> { [chat.CharacterId] = characterName };
+        foreach (var memberId in await connection.QueryAsync<long>(new CommandDefinition(
+            "select character_id from interaction.chat_members where chat_id = @Id order by position", new { chat.Id }, cancellationToken: ct)))
+        {
+            if (names.ContainsKey(memberId)) continue;
+            var member = await mediator.Send(new GetCharacterForChat(memberId, me.Id), ct);
+            names[memberId] = member is null ? "(unavailable character)" : string.IsNullOrWhiteSpace(member.Nickname) ? member.Name : member.Nickname;
+        }
+        string Speaker(ExportedMessage m) =>
+            m.Role == "assistant" && m.CharacterId is { } who && names.TryGetValue(who, out var name) ? name : SpeakerName(m.Role, characterName, persona.Name);
 
         var response = http.Response;
         response.ContentType = markdown ? "text/markdown; charset=utf-8" : "application/jsonl; charset=utf-8";
@@ -97,8 +108,8 @@ internal static class ChatExport
         response.Headers.CacheControl = "no-store";
 
         var messages = MessagesAsync(connection, chat.Id, ct);
-        if (markdown) await WriteMarkdownAsync(response, chat, characterName, persona.Name, messages, ct);
-        else await WriteJsonlAsync(response, chat, characterName, persona.Name, messages, ct);
+        if (markdown) await WriteMarkdownAsync(response, chat, characterName, persona.Name, Speaker, messages, ct);
+        else await WriteJsonlAsync(response, chat, characterName, persona.Name, Speaker, messages, ct);
         await response.BodyWriter.FlushAsync(ct);
     }
 
@@ -106,7 +117,7 @@ internal static class ChatExport
         role switch { "user" => userName, "system" => "System", _ => characterName };
 
     private static async Task WriteJsonlAsync(HttpResponse response, ChatHeader chat, string characterName, string userName,
-        IAsyncEnumerable<ExportedMessage> messages, CancellationToken ct)
+        Func<ExportedMessage, string> speaker, IAsyncEnumerable<ExportedMessage> messages, CancellationToken ct)
     {
         var body = response.BodyWriter;
         body.Write(SillyTavernChatFormat.HeaderLine(userName, characterName, chat.CreatedAt));
@@ -114,14 +125,14 @@ internal static class ChatExport
         await foreach (var m in messages)
         {
             var index = Math.Clamp(m.ChosenIndex, 0, Math.Max(0, m.Swipes.Length - 1));
-            SillyTavernChatFormat.WriteMessageLine(body, new StChatMessage(SpeakerName(m.Role, characterName, userName),
+            SillyTavernChatFormat.WriteMessageLine(body, new StChatMessage(speaker(m),
                 m.Role == "user", m.Role == "system", m.CreatedAt, m.Swipes.Length == 0 ? [""] : m.Swipes, index));
             if (++count % PageSize == 0) await body.FlushAsync(ct);
         }
     }
 
     private static async Task WriteMarkdownAsync(HttpResponse response, ChatHeader chat, string characterName, string userName,
-        IAsyncEnumerable<ExportedMessage> messages, CancellationToken ct)
+        Func<ExportedMessage, string> speaker, IAsyncEnumerable<ExportedMessage> messages, CancellationToken ct)
     {
         var body = response.BodyWriter;
         var sb = new StringBuilder();
@@ -134,7 +145,7 @@ internal static class ChatExport
         await foreach (var m in messages)
         {
             var text = m.Swipes.Length == 0 ? "" : m.Swipes[Math.Clamp(m.ChosenIndex, 0, m.Swipes.Length - 1)];
-            sb.Append("**").Append(EscapeInline(SpeakerName(m.Role, characterName, userName))).Append(":** ")
+            sb.Append("**").Append(EscapeInline(speaker(m))).Append(":** ")
               .Append(text.ReplaceLineEndings("\n").TrimEnd()).Append("\n\n");
             if (++count % 50 == 0)
             {

@@ -35,8 +35,9 @@ internal sealed class CreateChatHandler(NpgsqlDataSource db, IMediator mediator)
         var chatId = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             "insert into interaction.chats (user_id, character_id, title, persona_id) values (@UserId, @CharacterId, @title, @personaId) returning id",
             new { command.UserId, command.CharacterId, title, personaId = persona?.Id }, tx, cancellationToken: ct));
+        await GroupChats.AddMemberRowAsync(connection, tx, chatId, command.CharacterId, ct);
         if (greetings.Count > 0)
-            await ChatStore.InsertMessageAsync(connection, tx, chatId, "assistant", greetings, SwipeStatus.Complete, "greeting", ct);
+            await ChatStore.InsertMessageAsync(connection, tx, chatId, "assistant", greetings, SwipeStatus.Complete, "greeting", ct, command.CharacterId);
         await ChatStore.RecordInteractionAsync(connection, tx, command.CharacterId, command.UserId, chatId, "chat_started", ct);
         await tx.CommitAsync(ct);
         return chatId;
@@ -46,7 +47,7 @@ internal sealed class CreateChatHandler(NpgsqlDataSource db, IMediator mediator)
 /// <summary>The chat page: the header, the character (null when it is no longer readable), the latest page in chat
 /// order, who the user speaks as, and the personas the selector offers.</summary>
 internal sealed record ChatPage(ChatHeader Chat, ChatCharacter? Character, IReadOnlyList<ChatMessageView> Messages, bool HasOlder,
-    ChatPersona Persona, IReadOnlyList<PersonaView> Personas)
+    ChatPersona Persona, IReadOnlyList<PersonaView> Personas, GroupInfo Group)
 {
     public string CharacterName => Character is null ? "(unavailable character)"
         : string.IsNullOrWhiteSpace(Character.Nickname) ? Character.Name : Character.Nickname;
@@ -55,7 +56,7 @@ internal sealed record ChatPage(ChatHeader Chat, ChatCharacter? Character, IRead
 /// <summary><see cref="UserName"/> is who the user is when they have no persona (the account name).</summary>
 internal sealed record GetChatPage(long ChatId, long UserId, long? Before = null, string UserName = "User") : IQuery<ChatPage?>;
 
-internal sealed class GetChatPageHandler(NpgsqlDataSource db, IMediator mediator) : IQueryHandler<GetChatPage, ChatPage?>
+internal sealed class GetChatPageHandler(NpgsqlDataSource db, IMediator mediator, GroupChats groups) : IQueryHandler<GetChatPage, ChatPage?>
 {
     public async ValueTask<ChatPage?> Handle(GetChatPage query, CancellationToken ct)
     {
@@ -63,6 +64,7 @@ internal sealed class GetChatPageHandler(NpgsqlDataSource db, IMediator mediator
         List<ChatMessageView> page;
         ChatPersona persona;
         IReadOnlyList<PersonaView> personas;
+        GroupInfo group;
         await using (var connection = await db.OpenConnectionAsync(ct))
         {
             chat = await ChatStore.GetChatAsync(connection, query.ChatId, query.UserId, ct: ct);
@@ -71,12 +73,15 @@ internal sealed class GetChatPageHandler(NpgsqlDataSource db, IMediator mediator
             page = await ChatStore.PageAsync(connection, chat.Id, query.Before ?? long.MaxValue, ChatStore.PageSize + 1, ct: ct);
             persona = await PersonaStore.ResolveAsync(connection, chat.Id, query.UserId, query.UserName, ct);
             personas = await PersonaStore.ListAsync(connection, query.UserId, ct);
+            group = await groups.InfoAsync(connection, chat.Id, query.UserId, page, ct);
         }
         var hasOlder = page.Count > ChatStore.PageSize;
         if (hasOlder) page.RemoveAt(page.Count - 1);
         page.Reverse();
-        var character = await mediator.Send(new GetCharacterForChat(chat.CharacterId, query.UserId), ct);
-        return new ChatPage(chat, character, page, hasOlder, persona, personas);
+        // The members were just read through the version-checked cache; the primary is one of them.
+        var character = group.Members.FirstOrDefault(m => m.CharacterId == chat.CharacterId)?.Character
+                        ?? await mediator.Send(new GetCharacterForChat(chat.CharacterId, query.UserId), ct);
+        return new ChatPage(chat, character, page, hasOlder, persona, personas, group);
     }
 }
 
@@ -93,7 +98,8 @@ internal sealed class GetChatMessageHandler(NpgsqlDataSource db) : IQueryHandler
     }
 }
 
-internal sealed record SentMessage(long ChatId, long CharacterId, ChatMessageView UserMessage, ChatMessageView Reply);
+/// <summary><see cref="Reply"/> is null when nobody replies (a group chat whose members are all muted).</summary>
+internal sealed record SentMessage(long ChatId, long CharacterId, ChatMessageView UserMessage, ChatMessageView? Reply);
 
 internal abstract record SendOutcome
 {
@@ -104,7 +110,7 @@ internal abstract record SendOutcome
 
 internal sealed record SendMessage(long ChatId, long UserId, string Text) : ICommand<SendOutcome>;
 
-internal sealed class SendMessageHandler(NpgsqlDataSource db) : ICommandHandler<SendMessage, SendOutcome>
+internal sealed class SendMessageHandler(NpgsqlDataSource db, GroupChats groups) : ICommandHandler<SendMessage, SendOutcome>
 {
     public async ValueTask<SendOutcome> Handle(SendMessage command, CancellationToken ct)
     {
@@ -125,15 +131,16 @@ internal sealed class SendMessageHandler(NpgsqlDataSource db) : ICommandHandler<
             await ChatStore.RecordInteractionAsync(connection, tx, chat.CharacterId, command.UserId, chat.Id, "message", ct);
             await tx.CommitAsync(ct);
         }
-        long replyId;
+        long? replyId;
         await using (var tx = await connection.BeginTransactionAsync(ct))
         {
-            replyId = await ChatStore.InsertMessageAsync(connection, tx, chat.Id, "assistant", [""], SwipeStatus.Pending, "reply", ct);
+            // The chat's one character, or in a group chat whoever the reply order picks first (the rest are queued).
+            replyId = await groups.StartTurnAsync(connection, tx, chat, text, ct);
             await tx.CommitAsync(ct);
         }
         var user = await ChatStore.MessageAsync(connection, chat.Id, userMessageId, ct: ct);
-        var reply = await ChatStore.MessageAsync(connection, chat.Id, replyId, ct: ct);
-        return new SendOutcome.Sent(new SentMessage(chat.Id, chat.CharacterId, user!, reply!));
+        var reply = replyId is { } r ? await ChatStore.MessageAsync(connection, chat.Id, r, ct: ct) : null;
+        return new SendOutcome.Sent(new SentMessage(chat.Id, reply?.CharacterId ?? chat.CharacterId, user!, reply));
     }
 }
 
@@ -155,7 +162,8 @@ internal sealed class StartReplyHandler(NpgsqlDataSource db) : ICommandHandler<S
         var swipeId = await ChatStore.InsertSwipeAsync(connection, tx, current.Id, "", SwipeStatus.Pending,
             command.Continue ? "continue" : "regenerate", command.Continue ? current.SwipeId : null, ct);
         await ChatStore.ChooseSwipeAsync(connection, tx, current.Id, swipeId, ct);
-        await ChatStore.RecordInteractionAsync(connection, tx, chat.CharacterId, command.UserId, chat.Id, command.Continue ? "continue" : "regenerate", ct);
+        // The message keeps its speaker (ClaimAsync reads it), so a group reply is regenerated by the same character.
+        await ChatStore.RecordInteractionAsync(connection, tx, current.CharacterId ?? chat.CharacterId, command.UserId, chat.Id, command.Continue ? "continue" : "regenerate", ct);
         await tx.CommitAsync(ct);
         return await ChatStore.MessageAsync(connection, chat.Id, current.Id, ct: ct);
     }

@@ -18,7 +18,7 @@ internal sealed record GenerationOutcome(long ChatId, long MessageId, long Swipe
 /// </summary>
 internal sealed partial class ChatGenerator(
     NpgsqlDataSource db, IMediator mediator, ChatCharacters characters, LlmClientFactory factory, Connections.ChatConnectionResolver connections, ChatPrompting prompting,
-    StopSignals stopSignals, ILogger<ChatGenerator> log)
+    StopSignals stopSignals, ILogger<ChatGenerator> log, GroupChats groups)
 {
     /// <summary>How often the streaming request looks for a stop pressed on any node.</summary>
     public static readonly TimeSpan StopPollInterval = TimeSpan.FromMilliseconds(250);
@@ -60,7 +60,10 @@ internal sealed partial class ChatGenerator(
                     if (claim.ContinuesSwipeId is { } baseSwipe) prefix = await ChatStore.SwipeTextAsync(connection, baseSwipe, linked.Token) ?? "";
                 }
                 var characterName = string.IsNullOrWhiteSpace(character.Nickname) ? character.Name : character.Nickname;
-                var history = ChatPrompting.History(page, characterName, persona.Name);
+                // In a group chat the speaker's card carries the group and the others' lines carry their names.
+                var group = claim.Members > 1 ? await groups.PromptAsync(chatId, claim.CharacterId, userId, linked.Token) : null;
+                if (group is not null) character = group.Shape(character);
+                var history = group?.History(page, persona.Name) ?? ChatPrompting.History(page, characterName, persona.Name);
                 if (prefix is not null)
                 {
                     // A continuation shows the model its own unfinished reply as the last turn and appends to it.
@@ -134,6 +137,19 @@ internal sealed partial class ChatGenerator(
         {
             await ChatStore.FinishAsync(connection, chatId, claim.SwipeId, content, status, reason, detail, model,
                 finishReason.Length == 0 ? null : finishReason, promptTokens, completionTokens);
+        }
+        // A group turn goes on with the next queued speaker (before "done", so the page finds its pending reply).
+        if (claim is { Kind: "reply", Queued: true })
+        {
+            try
+            {
+                await groups.AdvanceAsync(chatId, messageId, status is SwipeStatus.Complete or SwipeStatus.Offline, CancellationToken.None);
+            }
+            catch (NpgsqlException ex)
+            {
+                // The reply is saved; only the rest of the group's round is lost ("let X speak" or a new message goes on).
+                log.LogWarning(ex, "Chat {ChatId}: could not start the next group reply after message {MessageId}", chatId, messageId);
+            }
         }
         return new GenerationOutcome(chatId, messageId, claim.SwipeId, content, status, reason, detail);
     }

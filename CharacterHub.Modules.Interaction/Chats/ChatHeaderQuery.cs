@@ -31,3 +31,16 @@ internal sealed class ChatMessageExistsHandler(NpgsqlDataSource db) : IQueryHand
             """, query, cancellationToken: ct));
     }
 }
+
+/// <summary>How many characters take part in a chat (a group chat has two or more).</summary>
+internal sealed record GetChatGroupSize(long ChatId) : IQuery<int>;
+
+internal sealed class GetChatGroupSizeHandler(NpgsqlDataSource db) : IQueryHandler<GetChatGroupSize, int>
+{
+    public async ValueTask<int> Handle(GetChatGroupSize query, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await Dapper.SqlMapper.ExecuteScalarAsync<int>(connection, new Dapper.CommandDefinition(
+            "select count(*)::int from interaction.chat_members where chat_id = @ChatId", query, cancellationToken: ct));
+    }
+}

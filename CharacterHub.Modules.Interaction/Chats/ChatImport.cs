@@ -48,9 +48,12 @@ internal sealed class ImportChatHandler(NpgsqlDataSource db, IMediator mediator)
         // Messages without a readable time get the import time; their order is the file's, kept by the ids.
         var now = DateTimeOffset.UtcNow;
 
-        // Group chats: when messages gain a speaker (character_id), add the column here (null for the chat's character).
+        await connection.ExecuteAsync(new CommandDefinition(
+            "insert into interaction.chat_members (chat_id, character_id, position) values (@chatId, @CharacterId, 0)",
+            new { chatId, command.CharacterId }, tx, cancellationToken: ct));
+        // The character speaks every non-user, non-system line (character_id is the speaker of an assistant message).
         await using (var copy = await connection.BeginBinaryImportAsync(
-            "copy interaction.messages (id, chat_id, role, content, created_at, chosen_swipe_id) from stdin (format binary)", ct))
+            "copy interaction.messages (id, chat_id, role, content, created_at, chosen_swipe_id, character_id) from stdin (format binary)", ct))
         {
             var s = 0;
             for (var i = 0; i < messages.Count; i++)
@@ -63,6 +66,8 @@ internal sealed class ImportChatHandler(NpgsqlDataSource db, IMediator mediator)
                 await copy.WriteAsync(m.Text, NpgsqlDbType.Text, ct);
                 await copy.WriteAsync(m.SendDate ?? now, NpgsqlDbType.TimestampTz, ct);
                 await copy.WriteAsync(swipeIds[s + m.SwipeId], NpgsqlDbType.Bigint, ct);
+                if (Role(m) == "assistant") await copy.WriteAsync(command.CharacterId, NpgsqlDbType.Bigint, ct);
+                else await copy.WriteNullAsync(ct);
                 s += m.Swipes.Count;
             }
             await copy.CompleteAsync(ct);
@@ -144,11 +149,11 @@ internal sealed class ImportChatHandler(NpgsqlDataSource db, IMediator mediator)
 }
 
 /// <summary>The characters the import form offers: the caller's own and shared ones, and those they already chat with.</summary>
-internal sealed record GetImportCharacters(long UserId, long? AlsoId) : IQuery<IReadOnlyList<ChatCharacterChoice>>;
+internal sealed record GetImportCharacters(long UserId, long? AlsoId) : IQuery<IReadOnlyList<ImportCharacterChoice>>;
 
-internal sealed class GetImportCharactersHandler(NpgsqlDataSource db, IMediator mediator) : IQueryHandler<GetImportCharacters, IReadOnlyList<ChatCharacterChoice>>
+internal sealed class GetImportCharactersHandler(NpgsqlDataSource db, IMediator mediator) : IQueryHandler<GetImportCharacters, IReadOnlyList<ImportCharacterChoice>>
 {
-    public async ValueTask<IReadOnlyList<ChatCharacterChoice>> Handle(GetImportCharacters query, CancellationToken ct)
+    public async ValueTask<IReadOnlyList<ImportCharacterChoice>> Handle(GetImportCharacters query, CancellationToken ct)
     {
         List<long> chatting;
         await using (var connection = await db.OpenConnectionAsync(ct))

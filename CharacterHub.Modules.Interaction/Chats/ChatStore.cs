@@ -18,13 +18,16 @@ internal sealed record ChatHeader(long Id, long UserId, long CharacterId, string
 /// <summary>One shown message: its chosen swipe with the latest revision applied.</summary>
 internal sealed record ChatMessageView(
     long Id, string Role, DateTimeOffset CreatedAt, long SwipeId, string Content, string Status, string Kind,
-    string? Reason, string? Detail, string? Model, bool Edited, long SwipeNumber, long SwipeCount)
+    string? Reason, string? Detail, string? Model, bool Edited, long SwipeNumber, long SwipeCount, long? CharacterId = null)
 {
     public bool IsOpen => SwipeStatus.IsOpen(Status);
 }
 
 /// <summary>A claimed generation: the swipe this request now writes, and what it is written for.</summary>
-internal sealed record GenerationClaim(long SwipeId, long MessageId, long ChatId, long CharacterId, string Kind, long? ContinuesSwipeId);
+/// <remarks><see cref="Members"/> and <see cref="Queued"/> let a one-character chat skip the group work: a group prompt
+/// needs two members, and only a reply the chat's speaker queue waits on starts the next speaker.</remarks>
+internal sealed record GenerationClaim(long SwipeId, long MessageId, long ChatId, long CharacterId, string Kind, long? ContinuesSwipeId,
+    long Members = 1, bool Queued = false);
 
 /// <summary>The SQL of the chat slice, in one place because pages, the stream, the API and the benchmark share it.
 /// Every statement that takes a chat id also takes the user id: a chat that is not yours does not exist.</summary>
@@ -41,7 +44,8 @@ internal static class ChatStore
         select m.id, m.role, m.created_at, s.id as swipe_id, coalesce(r.content, s.content) as content, s.status, s.kind,
                s.reason, s.detail, s.model, r.id is not null as edited,
                (select count(*) from interaction.message_swipes x where x.message_id = m.id and x.id <= s.id) as swipe_number,
-               (select count(*) from interaction.message_swipes x where x.message_id = m.id) as swipe_count
+               (select count(*) from interaction.message_swipes x where x.message_id = m.id) as swipe_count,
+               m.character_id
         from interaction.messages m
         join interaction.message_swipes s on s.id = m.chosen_swipe_id
         left join lateral (select r.id, r.content from interaction.message_revisions r
@@ -67,11 +71,12 @@ internal static class ChatStore
             $"{Visible} where m.chat_id = @chatId and m.id = @messageId and {NotDeleted}", new { chatId, messageId }, tx, cancellationToken: ct));
 
     public static async Task<long> InsertMessageAsync(NpgsqlConnection c, IDbTransaction tx, long chatId, string role,
-        IReadOnlyList<string> swipes, string status, string kind, CancellationToken ct)
+        IReadOnlyList<string> swipes, string status, string kind, CancellationToken ct, long? characterId = null)
     {
+        // character_id: which character speaks an assistant message (in a group chat, one of several).
         var messageId = await c.ExecuteScalarAsync<long>(new CommandDefinition(
-            "insert into interaction.messages (chat_id, role, content) values (@chatId, @role, @content) returning id",
-            new { chatId, role, content = swipes[0] }, tx, cancellationToken: ct));
+            "insert into interaction.messages (chat_id, role, content, character_id) values (@chatId, @role, @content, @characterId) returning id",
+            new { chatId, role, content = swipes[0], characterId }, tx, cancellationToken: ct));
         long? first = null;
         foreach (var text in swipes)
         {
@@ -119,7 +124,10 @@ internal static class ChatStore
             from interaction.messages m join interaction.chats ch on ch.id = m.chat_id
             where s.message_id = m.id and m.id = @messageId and ch.id = @chatId and ch.user_id = @userId and s.status = 'pending'
               and s.stop_requested = false
-            returning s.id as swipe_id, m.id as message_id, ch.id as chat_id, ch.character_id, s.kind, s.continues_swipe_id
+            returning s.id as swipe_id, m.id as message_id, ch.id as chat_id, coalesce(m.character_id, ch.character_id) as character_id,
+                      s.kind, s.continues_swipe_id,
+                      (select count(*) from interaction.chat_members cm where cm.chat_id = ch.id) as members,
+                      coalesce(ch.reply_queue_after = m.id and cardinality(ch.reply_queue) > 0, false) as queued
             """, new { chatId, messageId, userId }, cancellationToken: ct));
 
     public static Task<bool> StopRequestedAsync(NpgsqlConnection c, long swipeId, CancellationToken ct) =>

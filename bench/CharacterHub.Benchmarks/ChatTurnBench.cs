@@ -101,7 +101,7 @@ internal sealed class ChatTurnBench : IBenchmark
             var sent = await mediator.Send(new SendMessage(chatId, userId, Sentence(random, random.Next(10, 60)))) as SendOutcome.Sent
                 ?? throw new InvalidOperationException("sending failed");
             var outcome = await scope.ServiceProvider.GetRequiredService<ChatGenerator>()
-                .RunAsync(chatId, sent.Message.Reply.Id, userId, username, _ => ValueTask.CompletedTask, CancellationToken.None);
+                .RunAsync(chatId, sent.Message.Reply!.Id, userId, username, _ => ValueTask.CompletedTask, CancellationToken.None);
             if (outcome?.Status != SwipeStatus.Complete) throw new InvalidOperationException($"turn {i} ended {outcome?.Status} {outcome?.Detail}");
             return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }

@@ -7,6 +7,6 @@ namespace CharacterHub.Kernel.Contracts.Characters;
 /// of <see cref="AlsoIds"/> they may read (public ones they already chat with). Sorted by name, at most 500.
 /// Answered by the Characters module with the same visibility rule as <see cref="GetCharacterForChat"/>.
 /// </summary>
-public sealed record ListCharactersForChat(long UserId, IReadOnlyList<long> AlsoIds) : IQuery<IReadOnlyList<ChatCharacterChoice>>;
+public sealed record ListCharactersForChat(long UserId, IReadOnlyList<long> AlsoIds) : IQuery<IReadOnlyList<ImportCharacterChoice>>;
 
-public sealed record ChatCharacterChoice(long Id, string Name);
+public sealed record ImportCharacterChoice(long Id, string Name);

@@ -9,10 +9,13 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 namespace CharacterHub.Modules.Interaction.Areas.Interaction.Pages;
 
 /// <summary>What one message partial needs: the message and who the speakers are.</summary>
-internal sealed record ChatMessageItem(long ChatId, string CharacterName, string UserName, ChatMessageView Message);
+/// <summary><see cref="Speaker"/>: who an assistant message is shown as when it is not simply the chat's character
+/// (group chats).</summary>
+internal sealed record ChatMessageItem(long ChatId, string CharacterName, string UserName, ChatMessageView Message, ChatSpeaker? Speaker = null);
 
 /// <summary>"Load older": the messages before a cursor and, when there are more, the next button.</summary>
-internal sealed record ChatOlderItems(long ChatId, string CharacterName, string UserName, IReadOnlyList<ChatMessageView> Messages, bool HasOlder);
+internal sealed record ChatOlderItems(long ChatId, string CharacterName, string UserName, IReadOnlyList<ChatMessageView> Messages, bool HasOlder,
+    GroupInfo? Group = null);
 
 /// <summary>The chat page and its htmx actions. Each action answers the fragment htmx swaps, or a redirect back to the
 /// page when the browser posted without htmx.</summary>
@@ -29,7 +32,7 @@ internal sealed class ChatModel(IMediator mediator, ICurrentUser me) : PageModel
 
     public string AccountName => me.Username ?? "You";
 
-    public ChatMessageItem Item(ChatMessageView m) => new(Chat.Chat.Id, Chat.CharacterName, UserName, m);
+    public ChatMessageItem Item(ChatMessageView m) => new(Chat.Chat.Id, Chat.CharacterName, UserName, m, Chat.Group.SpeakerOf(m));
 
     public async Task<IActionResult> OnGetAsync(long id, CancellationToken ct)
     {
@@ -44,7 +47,7 @@ internal sealed class ChatModel(IMediator mediator, ICurrentUser me) : PageModel
     public async Task<IActionResult> OnGetOlderAsync(long id, long before, CancellationToken ct)
     {
         var chat = await mediator.Send(new GetChatPage(id, me.Id, before, AccountName), ct);
-        return chat is null ? NotFound() : Partial("_ChatOlder", new ChatOlderItems(id, chat.CharacterName, chat.Persona.Name, chat.Messages, chat.HasOlder));
+        return chat is null ? NotFound() : Partial("_ChatOlder", new ChatOlderItems(id, chat.CharacterName, chat.Persona.Name, chat.Messages, chat.HasOlder, chat.Group));
     }
 
     public Task<IActionResult> OnGetMessageAsync(long id, long messageId, CancellationToken ct) =>
@@ -70,12 +73,10 @@ internal sealed class ChatModel(IMediator mediator, ICurrentUser me) : PageModel
                 return Content(System.Net.WebUtility.HtmlEncode(invalid.Problem), "text/html; charset=utf-8");
         }
         if (!Request.IsHtmx() || outcome is not SendOutcome.Sent sent) return Redirect($"/chats/{id}");
-        if (await Names(id, ct) is not var (character, user)) return NotFound();
-        return Partial("_ChatTurn", new[]
-        {
-            new ChatMessageItem(id, character, user, sent.Message.UserMessage),
-            new ChatMessageItem(id, character, user, sent.Message.Reply),
-        });
+        if (await Names(id, ct) is not var (character, user, group)) return NotFound();
+        var turn = new List<ChatMessageItem> { new(id, character, user, sent.Message.UserMessage) };
+        if (sent.Message.Reply is { } reply) turn.Add(new ChatMessageItem(id, character, user, reply, group.SpeakerOf(reply)));
+        return Partial("_ChatTurn", turn);
     }
 
     public Task<IActionResult> OnPostRegenerateAsync(long id, long messageId, CancellationToken ct) =>
@@ -181,13 +182,14 @@ internal sealed class ChatModel(IMediator mediator, ICurrentUser me) : PageModel
 
     private async Task<IActionResult> Fragment(long id, ChatMessageView message, CancellationToken ct)
     {
-        return await Names(id, ct) is var (character, user)
-            ? Partial("_ChatMessage", new ChatMessageItem(id, character, user, message))
+        return await Names(id, ct, message.Id + 1) is var (character, user, group)
+            ? Partial("_ChatMessage", new ChatMessageItem(id, character, user, message, group.SpeakerOf(message)))
             : NotFound();
     }
 
-    private async Task<(string Character, string User)?> Names(long id, CancellationToken ct) =>
-        await mediator.Send(new GetChatPage(id, me.Id, Before: 0, AccountName), ct) is { } page ? (page.CharacterName, page.Persona.Name) : null;
+    /// <summary>Who speaks; with <paramref name="before"/> past a message, its speaker is known even after they left the group.</summary>
+    private async Task<(string Character, string User, GroupInfo Group)?> Names(long id, CancellationToken ct, long before = 0) =>
+        await mediator.Send(new GetChatPage(id, me.Id, Before: before, AccountName), ct) is { } page ? (page.CharacterName, page.Persona.Name, page.Group) : null;
 }
 
 internal sealed record ChatEditForm(long ChatId, long MessageId, string Text, string? Problem);

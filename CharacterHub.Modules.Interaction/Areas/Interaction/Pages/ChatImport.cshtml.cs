@@ -20,7 +20,7 @@ internal sealed class ChatImportModel(IMediator mediator, ICurrentUser me) : Pag
     // The file's own limit is checked in words; the request may carry a little more (the form's other fields).
     private const int MaxRequestBytes = SillyTavernChatFormat.MaxFileBytes + 1024 * 1024;
 
-    public IReadOnlyList<ChatCharacterChoice> Characters { get; private set; } = [];
+    public IReadOnlyList<ImportCharacterChoice> Characters { get; private set; } = [];
     public long? CharacterId { get; private set; }
     public string? Problem { get; private set; }
 
