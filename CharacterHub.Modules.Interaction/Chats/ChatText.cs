@@ -52,7 +52,9 @@ internal static partial class ChatText
             var text = Shortcodes().Replace(part, m => Emoji.TryGetValue(m.Value, out var emoji) ? emoji : m.Value);
             if (oocLine)
             {
-                output.Append(string.IsNullOrWhiteSpace(text) ? text : $"<span class=\"rp-ooc\">{text}</span>");
+                var lead = text.Length - text.TrimStart().Length; // the line break before the line stays outside
+                output.Append(text, 0, lead);
+                if (lead < text.Length) output.Append("<span class=\"rp-ooc\">").Append(text, lead, text.Length - lead).Append("</span>");
                 continue;
             }
             // One pass with both patterns, so an OOC run and a quote can never wrap across each other's tags.
