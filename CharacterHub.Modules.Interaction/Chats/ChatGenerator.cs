@@ -37,7 +37,7 @@ internal sealed partial class ChatGenerator(
         string status = SwipeStatus.Complete, model = "", finishReason = "";
         string? reason = null, detail = null;
         int? promptTokens = null, completionTokens = null;
-        string? inspected = null; // what was sent, for the prompt inspector; saved with the reply
+        InspectedPrompt? inspected = null; // what was sent, for the prompt inspector; saved with the reply
         using var stop = new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, stop.Token);
         var watcher = WatchForStopAsync(claim.SwipeId, stop, linked.Token);
@@ -76,7 +76,7 @@ internal sealed partial class ChatGenerator(
                     model = connectionSettings.Model;
                     var prompt = prompting.Build(character, persona.ToPrompt(), history, chatId, connectionSettings, options);
                     promptTokens = prompt.TotalTokens;
-                    inspected = InspectedPrompt.From(prompt, model, connectionSettings).ToJson();
+                    inspected = InspectedPrompt.From(prompt, model, connectionSettings);
                     await foreach (var e in factory.Create(connectionSettings).StreamAsync(ChatPrompting.ToLlm(prompt), null, linked.Token))
                     {
                         switch (e)
@@ -102,7 +102,7 @@ internal sealed partial class ChatGenerator(
                     status = SwipeStatus.Offline;
                     var reply = prompting.Offline.Respond(ChatPrompting.Character(character), persona.ToPrompt(),
                         history, ChatPrompting.Lorebooks(character), unchecked((int)chatId));
-                    inspected = InspectedPrompt.ForOffline(reply).ToJson();
+                    inspected = InspectedPrompt.ForOffline(reply);
                     // Sent word by word like a model's tokens, so the page has one code path for both.
                     foreach (Match word in Words().Matches((prefix is null ? "" : " ") + reply.Text))
                     {
@@ -138,7 +138,7 @@ internal sealed partial class ChatGenerator(
         await using (var connection = await db.OpenConnectionAsync(CancellationToken.None))
         {
             await ChatStore.FinishAsync(connection, chatId, claim.SwipeId, content, status, reason, detail, model,
-                finishReason.Length == 0 ? null : finishReason, promptTokens, completionTokens, inspected);
+                finishReason.Length == 0 ? null : finishReason, promptTokens, completionTokens, inspected?.ToJson());
         }
         return new GenerationOutcome(chatId, messageId, claim.SwipeId, content, status, reason, detail);
     }
