@@ -19,6 +19,7 @@ internal static class ChatEndpoints
             .RequireAuthorization()
             .RequireRateLimiting(GenerationPolicy);
         api.MapPost("/characters/{id:long}/interact", Interact).RequireRateLimiting(GenerationPolicy);
+        Impersonation.Map(app);
     }
 
     /// <summary>
@@ -44,7 +45,7 @@ internal static class ChatEndpoints
     }
 
     /// <summary>The closing event, unless the reader already left (then there is nobody to tell; the reply is saved).</summary>
-    private static async Task TryWriteEventAsync(HttpContext http, string name, string data, CancellationToken ct)
+    internal static async Task TryWriteEventAsync(HttpContext http, string name, string data, CancellationToken ct)
     {
         if (ct.IsCancellationRequested) return;
         try
@@ -122,7 +123,7 @@ internal static class ChatEndpoints
 
     private static readonly JsonSerializerOptions ApiJson = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    private static void StartEventStream(HttpContext http)
+    internal static void StartEventStream(HttpContext http)
     {
         http.Response.StatusCode = StatusCodes.Status200OK;
         http.Response.ContentType = "text/event-stream; charset=utf-8";
@@ -133,7 +134,7 @@ internal static class ChatEndpoints
     }
 
     /// <summary>One SSE event; a value with line breaks becomes several data lines, which EventSource joins again.</summary>
-    private static async ValueTask WriteEventAsync(HttpContext http, string name, string data, CancellationToken ct)
+    internal static async ValueTask WriteEventAsync(HttpContext http, string name, string data, CancellationToken ct)
     {
         var text = $"event: {name}\ndata: {data.ReplaceLineEndings("\ndata: ")}\n\n";
         await http.Response.WriteAsync(text, ct);

@@ -37,6 +37,7 @@ internal sealed partial class ChatGenerator(
         string status = SwipeStatus.Complete, model = "", finishReason = "";
         string? reason = null, detail = null;
         int? promptTokens = null, completionTokens = null;
+        InspectedPrompt? inspected = null; // what was sent, for the prompt inspector; saved with the reply
         using var stop = new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, stop.Token);
         var watcher = stopSignals.Watch(claim.SwipeId, stop);
@@ -52,10 +53,12 @@ internal sealed partial class ChatGenerator(
                 List<ChatMessageView> page;
                 string? prefix = null;
                 Personas.ChatPersona persona;
+                ChatPromptOptions options;
                 await using (var connection = await db.OpenConnectionAsync(linked.Token))
                 {
                     // Read per turn, so a persona switched or edited mid-chat speaks from the next reply on.
                     persona = await Personas.PersonaStore.ResolveAsync(connection, chatId, userId, userName, linked.Token);
+                    options = await ChatPromptStore.ForTurnAsync(connection, chatId, userId, linked.Token);
                     page = await ChatStore.PageAsync(connection, chatId, messageId, ChatStore.HistoryWindow, ct: linked.Token);
                     if (claim.ContinuesSwipeId is { } baseSwipe) prefix = await ChatStore.SwipeTextAsync(connection, baseSwipe, linked.Token) ?? "";
                 }
@@ -75,8 +78,9 @@ internal sealed partial class ChatGenerator(
                 if (await connections.ResolveAsync(chatId, userId, linked.Token) is { } connectionSettings)
                 {
                     model = connectionSettings.Model;
-                    var prompt = prompting.Build(character, persona.ToPrompt(), history, chatId, connectionSettings);
+                    var prompt = prompting.Build(character, persona.ToPrompt(), history, chatId, connectionSettings, options);
                     promptTokens = prompt.TotalTokens;
+                    inspected = InspectedPrompt.From(prompt, model, connectionSettings);
                     await foreach (var e in factory.Create(connectionSettings).StreamAsync(ChatPrompting.ToLlm(prompt), null, linked.Token))
                     {
                         switch (e)
@@ -102,6 +106,7 @@ internal sealed partial class ChatGenerator(
                     status = SwipeStatus.Offline;
                     var reply = prompting.Offline.Respond(ChatPrompting.Character(character), persona.ToPrompt(),
                         history, ChatPrompting.Lorebooks(character), unchecked((int)chatId));
+                    inspected = InspectedPrompt.ForOffline(reply);
                     // Sent word by word like a model's tokens, so the page has one code path for both.
                     foreach (Match word in Words().Matches((prefix is null ? "" : " ") + reply.Text))
                     {
@@ -136,7 +141,7 @@ internal sealed partial class ChatGenerator(
         await using (var connection = await db.OpenConnectionAsync(CancellationToken.None))
         {
             await ChatStore.FinishAsync(connection, chatId, claim.SwipeId, content, status, reason, detail, model,
-                finishReason.Length == 0 ? null : finishReason, promptTokens, completionTokens);
+                finishReason.Length == 0 ? null : finishReason, promptTokens, completionTokens, inspected?.ToJson());
         }
         // A group turn goes on with the next queued speaker (before "done", so the page finds its pending reply).
         if (claim is { Kind: "reply", Queued: true })

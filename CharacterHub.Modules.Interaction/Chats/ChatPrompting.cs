@@ -81,8 +81,10 @@ internal sealed class ChatPrompting
     public BuiltPrompt Build(ChatCharacter character, string userName, IReadOnlyList<HistoryMessage> history, long chatId, LlmConnection? connection) =>
         Build(character, new PromptPersona(userName), history, chatId, connection);
 
-    /// <summary>The persona's name fills {{user}} and its description {{persona}}.</summary>
-    public BuiltPrompt Build(ChatCharacter character, PromptPersona persona, IReadOnlyList<HistoryMessage> history, long chatId, LlmConnection? connection) =>
+    /// <summary>The persona's name fills {{user}} and its description {{persona}}; <paramref name="options"/> are the
+    /// user's story string, system prompt and the chat's author's note (the defaults when null).</summary>
+    public BuiltPrompt Build(ChatCharacter character, PromptPersona persona, IReadOnlyList<HistoryMessage> history, long chatId, LlmConnection? connection,
+        ChatPromptOptions? options = null) =>
         Builder.Build(new PromptRequest
         {
             Character = Character(character),
@@ -90,11 +92,11 @@ internal sealed class ChatPrompting
             History = history,
             Lorebooks = Lorebooks(character),
             ChatId = chatId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            Settings = new PromptSettings
+            Settings = (options ?? ChatPromptOptions.Default).Apply(new PromptSettings
             {
                 ContextSize = connection?.ContextSize ?? 8192,
                 MaxReplyTokens = connection?.DefaultSampling.MaxTokens ?? 512,
-            },
+            }),
         });
 
     public static IReadOnlyList<LlmMessage> ToLlm(BuiltPrompt prompt) => prompt.Messages

@@ -135,9 +135,10 @@ internal static class ChatStore
             "select stop_requested from interaction.message_swipes where id = @swipeId", new { swipeId }, cancellationToken: ct));
 
     /// <summary>Writes the swipe's text once, when its generation ends (the only write of a swipe's content), and
-    /// moves the chat up the list, in one statement: one commit (one WAL flush) instead of two.</summary>
+    /// moves the chat up the list, in one statement: one commit (one WAL flush) instead of two. <paramref name="prompt"/>
+    /// (the inspector's JSON of what was sent) rides in the same statement.</summary>
     public static Task FinishAsync(NpgsqlConnection c, long chatId, long swipeId, string content, string status, string? reason, string? detail,
-        string? model, string? finishReason, int? promptTokens, int? completionTokens) =>
+        string? model, string? finishReason, int? promptTokens, int? completionTokens, string? prompt = null) =>
         c.ExecuteAsync(new CommandDefinition(
             """
             with finished as (
@@ -145,9 +146,13 @@ internal static class ChatStore
                 set content = @content, status = @status, reason = @reason, detail = @detail, model = @model,
                     finish_reason = @finishReason, prompt_tokens = @promptTokens, completion_tokens = @completionTokens, finished_at = now()
                 where id = @swipeId and status in ('pending', 'streaming')
-                returning id)
+                returning id),
+            inspected as (
+                insert into interaction.swipe_prompts (swipe_id, prompt)
+                select id, cast(@prompt as jsonb) from finished where cast(@prompt as jsonb) is not null
+                on conflict (swipe_id) do nothing)
             update interaction.chats set last_message_at = now() where id = @chatId and exists (select 1 from finished)
-            """, new { chatId, swipeId, content, status, reason, detail, model, finishReason, promptTokens, completionTokens }));
+            """, new { chatId, swipeId, content, status, reason, detail, model, finishReason, promptTokens, completionTokens, prompt }));
 
     /// <summary>The text a continuation starts from: the base swipe with its latest revision.</summary>
     public static Task<string?> SwipeTextAsync(NpgsqlConnection c, long swipeId, CancellationToken ct) =>

@@ -68,6 +68,28 @@ internal sealed class StoryStringRenderer
         return new StoryStringResult(Finish(fallback(data)), new TemplateError(error ?? "Unknown template error.", template));
     }
 
+    /// <summary>Checks a template a user is saving: it must compile and render with every parameter filled (so a
+    /// branch behind <c>{{#if}}</c> is exercised too). Null when it is usable; otherwise the error and, where it can be
+    /// told, the 1-based line.</summary>
+    public TemplateProblem? Check(string template)
+    {
+        var compiled = GetCompiled(template);
+        var error = compiled.Error;
+        if (compiled.Render is not null)
+        {
+            try
+            {
+                compiled.Render(ToData(TemplateProblem.SampleParameters));
+                return null;
+            }
+            catch (Exception ex)
+            {
+                error = "The story string could not be rendered: " + ex.Message;
+            }
+        }
+        return TemplateProblem.Describe(Protect(template), error ?? "Unknown template error.");
+    }
+
     private Compiled GetCompiled(string template)
     {
         if (cache.TryGetValue(template, out var known)) return known;

@@ -32,6 +32,9 @@ internal sealed class ChatModel(IMediator mediator, ICurrentUser me) : PageModel
 
     public string AccountName => me.Username ?? "You";
 
+    /// <summary>The chat's author's note, for its form under "Chat options".</summary>
+    public AuthorsNoteForm AuthorsNote { get; private set; } = null!;
+
     public ChatMessageItem Item(ChatMessageView m) => new(Chat.Chat.Id, Chat.CharacterName, UserName, m, Chat.Group.SpeakerOf(m));
 
     public async Task<IActionResult> OnGetAsync(long id, CancellationToken ct)
@@ -41,6 +44,7 @@ internal sealed class ChatModel(IMediator mediator, ICurrentUser me) : PageModel
         if (chat is null) return NotFound();
         Chat = chat;
         Origin = await mediator.Send(new GetChatOrigin(id, me.Id), ct);
+        AuthorsNote = AuthorsNoteForm.From(await mediator.Send(new GetAuthorsNote(id, me.Id), ct), id);
         return Page();
     }
 
@@ -160,6 +164,17 @@ internal sealed class ChatModel(IMediator mediator, ICurrentUser me) : PageModel
         if (!Request.IsHtmx()) return Redirect($"/chats/{branch}");
         Response.HxRedirect($"/chats/{branch}");
         return new NoContentResult();
+    }
+
+    /// <summary>The author's note form: its fragment for htmx (with the problem, the typed text kept), else the page.</summary>
+    public async Task<IActionResult> OnPostAuthorsNoteAsync(long id, string? authorsNote, string? depth, string? role, CancellationToken ct)
+    {
+        if (await AuthorsNoteForm.SaveAsync(mediator, me.Id, id, authorsNote, depth, role, ct) is not { } form) return NotFound();
+        if (Request.IsHtmx()) return Partial("_ChatAuthorsNote", form);
+        if (form.Problem is null) return Redirect($"/chats/{id}");
+        var page = await OnGetAsync(id, ct);
+        AuthorsNote = form;
+        return page;
     }
 
     public async Task<IActionResult> OnPostDeleteChatAsync(long id, CancellationToken ct)

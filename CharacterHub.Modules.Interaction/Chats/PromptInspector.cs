@@ -1,0 +1,100 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using CharacterHub.Modules.Interaction.Llm;
+using CharacterHub.Modules.Interaction.Prompting;
+using Dapper;
+using Mediator;
+using Npgsql;
+
+namespace CharacterHub.Modules.Interaction.Chats;
+
+/// <summary>One section of a sent prompt. <see cref="Role"/> is set on the sections that were sent as messages (in
+/// order they are exactly the messages the model got); nested sections and notices are shown for reference only.</summary>
+internal sealed record InspectedSection(string Kind, string Label, string Text, int Tokens, bool Nested, string? Role, string? Name, bool Truncated = false);
+
+/// <summary>A lorebook entry that fired, and why.</summary>
+internal sealed record InspectedLore(string Book, string Entry, string Why, string Position, int Tokens);
+
+/// <summary>
+/// What one generation used, saved with the reply for the prompt inspector. A model reply has the sections it sent;
+/// an offline reply has no model prompt, only what the offline responder drew on.
+/// </summary>
+internal sealed record InspectedPrompt(
+    string Model,
+    bool Offline,
+    int ContextSize,
+    int MaxReplyTokens,
+    int TotalTokens,
+    int DroppedHistoryMessages,
+    bool ExamplesDropped,
+    string? TemplateError,
+    IReadOnlyList<InspectedSection> Sections,
+    IReadOnlyList<InspectedLore> Lore,
+    IReadOnlyList<string> LoreNotes,
+    IReadOnlyList<string> OfflineSources)
+{
+    /// <summary>A section's text is kept up to this many characters (a message's own limit): the token counts stay
+    /// exact, and a huge context cannot make every saved reply huge.</summary>
+    public const int MaxSectionText = 20_000;
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static InspectedPrompt? FromJson(string? json) => json is null ? null : JsonSerializer.Deserialize<InspectedPrompt>(json, Json);
+
+    public static InspectedPrompt From(BuiltPrompt prompt, string model, LlmConnection connection)
+    {
+        var sections = new List<InspectedSection>(prompt.Sections.Count);
+        var sent = 0;
+        foreach (var s in prompt.Sections)
+        {
+            // Non-nested, non-notice sections are the pieces in prompt order, one per message.
+            PromptMessage? message = !s.Nested && s.Kind != PromptSectionKind.Notice && sent < prompt.Messages.Count ? prompt.Messages[sent++] : null;
+            var truncated = s.Text.Length > MaxSectionText;
+            sections.Add(new InspectedSection(s.Kind.ToString(), s.Label, truncated ? s.Text[..MaxSectionText] : s.Text, s.Tokens, s.Nested,
+                message is null ? null : RoleName(message.Role), message?.Name, truncated));
+        }
+        var lore = prompt.ActivatedEntries.Select(a => new InspectedLore(
+            a.BookName,
+            a.Entry.Comment.Length > 0 ? a.Entry.Comment : $"entry {a.Entry.Id}",
+            a.Activation switch
+            {
+                LoreActivation.Constant => "always on (constant)",
+                LoreActivation.Recursion => $"key \"{a.MatchedKey}\" found in another entry's text",
+                _ => a.MatchedSecondaryKey is null ? $"key \"{a.MatchedKey}\" found in the chat" : $"key \"{a.MatchedKey}\" and \"{a.MatchedSecondaryKey}\" found in the chat",
+            },
+            a.Entry.Position.ToString(), a.Tokens)).ToList();
+        return new InspectedPrompt(model, false, connection.ContextSize, connection.DefaultSampling.MaxTokens ?? 512, prompt.TotalTokens,
+            prompt.DroppedHistoryMessages, prompt.ExamplesDropped, prompt.TemplateError?.Message, sections, lore,
+            prompt.LoreNotes.Select(n => $"{(n.Entry.Comment.Length > 0 ? n.Entry.Comment : "entry " + n.Entry.Id)}: {n.Message}").ToList(), []);
+    }
+
+    public static InspectedPrompt ForOffline(OfflineReply reply) =>
+        new("offline", true, 0, 0, 0, 0, false, null, [], [], [], reply.Sources);
+
+    public static string RoleName(ChatRole role) => role switch { ChatRole.User => "user", ChatRole.Assistant => "assistant", _ => "system" };
+}
+
+/// <summary>The inspector's view of one message: the message, and what its shown reply was written from (null when
+/// nothing was recorded: a greeting, a user message, or a reply written before prompts were kept).</summary>
+internal sealed record PromptInspection(ChatMessageView Message, InspectedPrompt? Prompt);
+
+internal sealed record GetPromptInspection(long ChatId, long UserId, long MessageId) : IQuery<PromptInspection?>;
+
+internal sealed class GetPromptInspectionHandler(NpgsqlDataSource db) : IQueryHandler<GetPromptInspection, PromptInspection?>
+{
+    public async ValueTask<PromptInspection?> Handle(GetPromptInspection query, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        if (await ChatStore.GetChatAsync(connection, query.ChatId, query.UserId, ct: ct) is null) return null;
+        var message = await ChatStore.MessageAsync(connection, query.ChatId, query.MessageId, ct: ct);
+        if (message is null) return null;
+        var json = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "select prompt::text from interaction.swipe_prompts where swipe_id = @SwipeId", new { message.SwipeId }, cancellationToken: ct));
+        return new PromptInspection(message, InspectedPrompt.FromJson(json));
+    }
+}
