@@ -112,6 +112,59 @@ internal sealed record SendMessage(long ChatId, long UserId, string Text) : ICom
 
 internal sealed class SendMessageHandler(NpgsqlDataSource db, GroupChats groups) : ICommandHandler<SendMessage, SendOutcome>
 {
+    /// <summary>
+    /// The whole send in one statement (one round trip, one commit): the ownership check, the user's message, and for a
+    /// chat with one character its pending reply slot, the chat moved up the list and the turn recorded. The user's
+    /// words and the slot commit together, before any generation starts. Ids come from the sequences up front so the
+    /// message rows can name their chosen swipe; the reply's are drawn after the user's (reply_ids reads ids), so the
+    /// reply sorts after the message it answers. A group chat gets only the user's message here; who answers is
+    /// decided by the reply order afterwards.
+    /// </summary>
+    private const string Sql = """
+        with chat as (
+            select c.id, c.character_id,
+                   (select count(*) from interaction.chat_members cm where cm.chat_id = c.id) as members,
+                   coalesce((select cm.character_id from interaction.chat_members cm where cm.chat_id = c.id order by cm.position limit 1),
+                            c.character_id) as speaker
+            from interaction.chats c where c.id = @ChatId and c.user_id = @UserId),
+        ids as materialized (
+            select chat.id as chat_id, chat.character_id, chat.members, chat.speaker,
+                   nextval(pg_get_serial_sequence('interaction.messages', 'id')) as user_message,
+                   nextval(pg_get_serial_sequence('interaction.message_swipes', 'id')) as user_swipe
+            from chat),
+        reply_ids as materialized (
+            select nextval(pg_get_serial_sequence('interaction.messages', 'id')) as reply_message,
+                   nextval(pg_get_serial_sequence('interaction.message_swipes', 'id')) as reply_swipe
+            from ids where ids.members <= 1),
+        user_message as (
+            insert into interaction.messages (id, chat_id, role, content, chosen_swipe_id) overriding system value
+            select user_message, chat_id, 'user', @Text, user_swipe from ids),
+        user_swipe as (
+            insert into interaction.message_swipes (id, message_id, content, status, kind, finished_at) overriding system value
+            select user_swipe, user_message, @Text, 'complete', 'user', now() from ids),
+        reply_message as (
+            insert into interaction.messages (id, chat_id, role, content, chosen_swipe_id, character_id) overriding system value
+            select r.reply_message, i.chat_id, 'assistant', '', r.reply_swipe, i.speaker from ids i cross join reply_ids r),
+        reply_swipe as (
+            insert into interaction.message_swipes (id, message_id, content, status, kind) overriding system value
+            select reply_swipe, reply_message, '', 'pending', 'reply' from reply_ids),
+        touched as (
+            -- A one-character chat has no queue; a group's is replaced by the reply order right after.
+            update interaction.chats c set last_message_at = now(),
+                reply_queue = case when i.members <= 1 then '{}' else c.reply_queue end,
+                reply_queue_after = case when i.members <= 1 then null else c.reply_queue_after end
+            from ids i where c.id = i.chat_id),
+        recorded as (
+            insert into interaction.character_interactions (character_id, user_id, conversation_id, interaction_type)
+            select character_id, @UserId, chat_id, 'message' from ids)
+        select i.chat_id, i.character_id, i.members, i.speaker, i.user_message, i.user_swipe, r.reply_message, r.reply_swipe,
+               now() as created_at
+        from ids i left join reply_ids r on true
+        """;
+
+    private sealed record Sent(long ChatId, long CharacterId, long Members, long Speaker, long UserMessage, long UserSwipe,
+        long? ReplyMessage, long? ReplySwipe, DateTimeOffset CreatedAt);
+
     public async ValueTask<SendOutcome> Handle(SendMessage command, CancellationToken ct)
     {
         var text = command.Text.Trim();
@@ -119,28 +172,31 @@ internal sealed class SendMessageHandler(NpgsqlDataSource db, GroupChats groups)
         if (text.Length > ChatStore.MaxMessageLength) return new SendOutcome.Invalid($"A message can be at most {ChatStore.MaxMessageLength:N0} characters.");
 
         await using var connection = await db.OpenConnectionAsync(ct);
-        ChatHeader? chat;
-        long userMessageId;
-        // The user's words are committed on their own before anything can go wrong with the reply.
-        await using (var tx = await connection.BeginTransactionAsync(ct))
+        var sent = await connection.QuerySingleOrDefaultAsync<Sent>(new CommandDefinition(Sql,
+            new { command.ChatId, command.UserId, Text = text }, cancellationToken: ct));
+        if (sent is null) return new SendOutcome.NotFound();
+        var user = new ChatMessageView(sent.UserMessage, "user", sent.CreatedAt, sent.UserSwipe, text, SwipeStatus.Complete, "user",
+            null, null, null, false, 1, 1);
+        ChatMessageView? reply = null;
+        if (sent.ReplyMessage is { } replyId && sent.ReplySwipe is { } replySwipe)
         {
-            chat = await ChatStore.GetChatAsync(connection, command.ChatId, command.UserId, tx, ct);
+            reply = new ChatMessageView(replyId, "assistant", sent.CreatedAt, replySwipe, "", SwipeStatus.Pending, "reply",
+                null, null, null, false, 1, 1, sent.Speaker);
+        }
+        else
+        {
+            // A group: the reply order picks the first speaker (the rest are queued), in a transaction of its own.
+            var chat = await ChatStore.GetChatAsync(connection, sent.ChatId, command.UserId, ct: ct);
             if (chat is null) return new SendOutcome.NotFound();
-            userMessageId = await ChatStore.InsertMessageAsync(connection, tx, chat.Id, "user", [text], SwipeStatus.Complete, "user", ct);
-            await ChatStore.TouchChatAsync(connection, tx, chat.Id, ct);
-            await ChatStore.RecordInteractionAsync(connection, tx, chat.CharacterId, command.UserId, chat.Id, "message", ct);
-            await tx.CommitAsync(ct);
+            long? groupReply;
+            await using (var tx = await connection.BeginTransactionAsync(ct))
+            {
+                groupReply = await groups.StartTurnAsync(connection, tx, chat, text, ct);
+                await tx.CommitAsync(ct);
+            }
+            reply = groupReply is { } r ? await ChatStore.MessageAsync(connection, chat.Id, r, ct: ct) : null;
         }
-        long? replyId;
-        await using (var tx = await connection.BeginTransactionAsync(ct))
-        {
-            // The chat's one character, or in a group chat whoever the reply order picks first (the rest are queued).
-            replyId = await groups.StartTurnAsync(connection, tx, chat, text, ct);
-            await tx.CommitAsync(ct);
-        }
-        var user = await ChatStore.MessageAsync(connection, chat.Id, userMessageId, ct: ct);
-        var reply = replyId is { } r ? await ChatStore.MessageAsync(connection, chat.Id, r, ct: ct) : null;
-        return new SendOutcome.Sent(new SentMessage(chat.Id, reply?.CharacterId ?? chat.CharacterId, user!, reply));
+        return new SendOutcome.Sent(new SentMessage(sent.ChatId, reply?.CharacterId ?? sent.CharacterId, user, reply));
     }
 }
 

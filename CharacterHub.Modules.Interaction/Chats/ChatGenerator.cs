@@ -50,18 +50,15 @@ internal sealed partial class ChatGenerator(
             }
             else
             {
-                List<ChatMessageView> page;
+                TurnContext turn;
                 string? prefix = null;
-                Personas.ChatPersona persona;
-                ChatPromptOptions options;
                 await using (var connection = await db.OpenConnectionAsync(linked.Token))
                 {
-                    // Read per turn, so a persona switched or edited mid-chat speaks from the next reply on.
-                    persona = await Personas.PersonaStore.ResolveAsync(connection, chatId, userId, userName, linked.Token);
-                    options = await ChatPromptStore.ForTurnAsync(connection, chatId, userId, linked.Token);
-                    page = await ChatStore.PageAsync(connection, chatId, messageId, ChatStore.HistoryWindow, ct: linked.Token);
+                    // Read per turn (in one round trip), so a persona, note or model switched mid-chat applies from the next reply on.
+                    turn = await TurnContextStore.LoadAsync(connection, chatId, userId, messageId, userName, linked.Token);
                     if (claim.ContinuesSwipeId is { } baseSwipe) prefix = await ChatStore.SwipeTextAsync(connection, baseSwipe, linked.Token) ?? "";
                 }
+                var (persona, options, page) = (turn.Persona, turn.Options, turn.History);
                 var characterName = string.IsNullOrWhiteSpace(character.Nickname) ? character.Name : character.Nickname;
                 // In a group chat the speaker's card carries the group and the others' lines carry their names.
                 var group = claim.Members > 1 ? await groups.PromptAsync(chatId, claim.CharacterId, userId, linked.Token) : null;
@@ -75,7 +72,7 @@ internal sealed partial class ChatGenerator(
                 }
 
                 // The chat's connection, else the user's default, else the site's; none: the offline responder.
-                if (await connections.ResolveAsync(chatId, userId, linked.Token) is { } connectionSettings)
+                if (connections.Resolve(turn.Connection) is { } connectionSettings)
                 {
                     model = connectionSettings.Model;
                     var prompt = prompting.Build(character, persona.ToPrompt(), history, chatId, connectionSettings, options);

@@ -64,7 +64,8 @@ internal static class PromptOptionValues
 
 internal static class ChatPromptStore
 {
-    private const string ForTurnSql = """
+    /// <summary>Parameters @chatId, @userId; also run in a turn's one batch of reads.</summary>
+    internal const string ForTurnSql = """
         select c.authors_note, c.authors_note_depth, c.authors_note_role,
                p.story_string as user_story_string, coalesce(p.system_prompt, '') as system_prompt,
                coalesce(p.example_behaviour, 'normal') as example_behaviour, o.story_string as character_story_string

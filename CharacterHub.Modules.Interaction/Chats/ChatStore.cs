@@ -52,6 +52,24 @@ internal static class ChatStore
                            where r.swipe_id = s.id order by r.id desc limit 1) r on true
         """;
 
+    /// <summary>
+    /// The prompt's history window: the shown text of each message before a cursor, newest first (parameters @chatId,
+    /// @before, @limit). Unlike the page's view it skips the swipe counts (two subqueries per row, which a prompt never
+    /// shows); their fields read 0.
+    /// </summary>
+    public const string HistorySql = """
+        select m.id, m.role, m.created_at, s.id as swipe_id, coalesce(r.content, s.content) as content, s.status, s.kind,
+               s.reason, s.detail, s.model, r.id is not null as edited, 0::bigint as swipe_number, 0::bigint as swipe_count,
+               m.character_id
+        from interaction.messages m
+        join interaction.message_swipes s on s.id = m.chosen_swipe_id
+        left join lateral (select r.id, r.content from interaction.message_revisions r
+                           where r.swipe_id = s.id order by r.id desc limit 1) r on true
+        where m.chat_id = @chatId and m.id < @before
+          and not exists (select 1 from interaction.message_tombstones t where t.message_id = m.id)
+        order by m.id desc limit @limit
+        """;
+
     private const string NotDeleted = "not exists (select 1 from interaction.message_tombstones t where t.message_id = m.id)";
 
     public static Task<ChatHeader?> GetChatAsync(NpgsqlConnection c, long chatId, long userId, IDbTransaction? tx = null, CancellationToken ct = default) =>

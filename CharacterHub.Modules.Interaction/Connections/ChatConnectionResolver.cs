@@ -18,8 +18,11 @@ internal sealed class ChatConnectionResolver(NpgsqlDataSource db, ConnectionKeys
         {
             row = await ConnectionStore.ForChatAsync(connection, chatId, userId, ct);
         }
-        return row is null ? site.DefaultConnection : ToLlm(row);
+        return Resolve(row);
     }
+
+    /// <summary>The connection for a row read elsewhere (a turn reads it in its batch): the user's, else the site's.</summary>
+    public LlmConnection? Resolve(ConnectionSecretRow? row) => row is null ? site.DefaultConnection : ToLlm(row);
 
     /// <summary>A user's connection: never trusted, so every request goes through the address guard; the site's
     /// configured timeouts apply to it as to the site model.</summary>

@@ -73,14 +73,16 @@ internal static class ConnectionStore
     /// caller then falls back to the site default).
     /// </summary>
     public static Task<ConnectionSecretRow?> ForChatAsync(NpgsqlConnection c, long chatId, long userId, CancellationToken ct) =>
-        c.QuerySingleOrDefaultAsync<ConnectionSecretRow>(new CommandDefinition(
-            $"""
-            select {string.Join(", ", SecretColumns.Split(',', StringSplitOptions.TrimEntries).Select(col => "l." + col))}
-            from interaction.chats ch
-            join interaction.llm_connections l on l.user_id = ch.user_id
-                and l.id = coalesce(ch.connection_id, (select d.id from interaction.llm_connections d where d.user_id = ch.user_id and d.is_default))
-            where ch.id = @chatId and ch.user_id = @userId
-            """, new { chatId, userId }, cancellationToken: ct));
+        c.QuerySingleOrDefaultAsync<ConnectionSecretRow>(new CommandDefinition(ForChatSql, new { chatId, userId }, cancellationToken: ct));
+
+    /// <summary><see cref="ForChatAsync"/>'s statement (parameters @chatId, @userId), also run in a turn's one batch of reads.</summary>
+    public static readonly string ForChatSql = $"""
+        select {string.Join(", ", SecretColumns.Split(',', StringSplitOptions.TrimEntries).Select(col => "l." + col))}
+        from interaction.chats ch
+        join interaction.llm_connections l on l.user_id = ch.user_id
+            and l.id = coalesce(ch.connection_id, (select d.id from interaction.llm_connections d where d.user_id = ch.user_id and d.is_default))
+        where ch.id = @chatId and ch.user_id = @userId
+        """;
 
     /// <summary>Serialises the user's default-changing writes, as the persona slice does: two concurrent "make default"
     /// then both succeed, the later one winning, instead of one failing on the partial unique index.</summary>

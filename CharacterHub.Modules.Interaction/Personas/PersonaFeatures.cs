@@ -225,14 +225,16 @@ internal static class PersonaStore
 
     /// <summary>The persona a chat speaks as, or null when the user has neither chosen one nor set a default.</summary>
     public static Task<ChatPersona?> ForChatAsync(NpgsqlConnection c, long chatId, long userId, CancellationToken ct) =>
-        c.QuerySingleOrDefaultAsync<ChatPersona>(new CommandDefinition(
-            """
-            select p.id, p.name, p.description, p.avatar_etag
-            from interaction.chats ch
-            join interaction.personas p on p.user_id = ch.user_id
-                and p.id = coalesce(ch.persona_id, (select d.id from interaction.personas d where d.user_id = ch.user_id and d.is_default))
-            where ch.id = @chatId and ch.user_id = @userId
-            """, new { chatId, userId }, cancellationToken: ct));
+        c.QuerySingleOrDefaultAsync<ChatPersona>(new CommandDefinition(ForChatSql, new { chatId, userId }, cancellationToken: ct));
+
+    /// <summary><see cref="ForChatAsync"/>'s statement (parameters @chatId, @userId), also run in a turn's one batch of reads.</summary>
+    public const string ForChatSql = """
+        select p.id, p.name, p.description, p.avatar_etag
+        from interaction.chats ch
+        join interaction.personas p on p.user_id = ch.user_id
+            and p.id = coalesce(ch.persona_id, (select d.id from interaction.personas d where d.user_id = ch.user_id and d.is_default))
+        where ch.id = @chatId and ch.user_id = @userId
+        """;
 
     public static async Task<ChatPersona> ResolveAsync(NpgsqlConnection c, long chatId, long userId, string userName, CancellationToken ct) =>
         await ForChatAsync(c, chatId, userId, ct) ?? new ChatPersona(null, userName, "", null);
