@@ -140,6 +140,9 @@ internal static class ChatStore
             """
             update interaction.message_swipes s set status = 'streaming', started_at = now()
             from interaction.messages m join interaction.chats ch on ch.id = m.chat_id
+                 -- This commit need not wait for its WAL flush: a claim lost in a crash leaves the swipe pending (or, if it
+                 -- was flushed, streaming until the abandoned-reply job closes it), and no stream survives a crash anyway.
+                 cross join (select set_config('synchronous_commit', 'off', true)) as no_flush_wait
             where s.message_id = m.id and m.id = @messageId and ch.id = @chatId and ch.user_id = @userId and s.status = 'pending'
               and s.stop_requested = false
             returning s.id as swipe_id, m.id as message_id, ch.id as chat_id, coalesce(m.character_id, ch.character_id) as character_id,
