@@ -139,13 +139,13 @@ internal sealed class ChatTurnBench : IBenchmark
             character = await sp.GetRequiredService<IMediator>().Send(new Kernel.Contracts.Characters.GetCharacterForChat(characterId, userId)));
         await Part("read character as a turn does (version check, cached card)", async sp =>
             await sp.GetRequiredService<ChatCharacters>().GetAsync(sp.GetRequiredService<IMediator>(), characterId, userId, CancellationToken.None));
-        await Part($"load history window ({ChatStore.HistoryWindow} messages)", async _ =>
+        await Part($"read the turn's context: persona, prompt options, connection, {ChatStore.HistoryWindow}-message history (one batch)", async _ =>
         {
             await using var c = new NpgsqlConnection(cs);
             await c.OpenAsync();
-            page = await ChatStore.PageAsync(c, chatId, long.MaxValue, ChatStore.HistoryWindow);
+            page = (await TurnContextStore.LoadAsync(c, chatId, userId, long.MaxValue, username, CancellationToken.None)).History;
         });
-        await Part("one committed single-row update (a WAL flush; a turn commits 4 times)", async _ =>
+        await Part("one committed single-row update (a WAL flush; a turn waits for 2)", async _ =>
         {
             await using var c = new NpgsqlConnection(cs);
             await c.OpenAsync();
