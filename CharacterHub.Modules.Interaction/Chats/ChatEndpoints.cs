@@ -76,9 +76,9 @@ internal static class ChatEndpoints
         long chatId;
         if (body.ConversationId is { } conversation)
         {
-            var chat = await mediator.Send(new GetChatHeader(conversation, me.Id), ct);
+            var chat = await mediator.Send(new GetConversationInfo(conversation, me.Id), ct);
             if (chat is null || chat.CharacterId != id) return Results.Problem(statusCode: 404, title: "No such conversation with this character.");
-            if (await mediator.Send(new GetChatGroupSize(conversation), ct) > 1)
+            if (chat.Members > 1)
                 return Results.Problem(statusCode: 400, title: "That conversation is a group chat; the interact API talks with one character. Continue it on the site.");
             chatId = conversation;
         }
