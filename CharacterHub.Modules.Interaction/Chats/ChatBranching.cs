@@ -15,10 +15,12 @@ internal sealed class BranchChatHandler(NpgsqlDataSource db) : Mediator.ICommand
 {
 
     // The branch point must be a message the user sees and whose reply is finished: an open reply has no text yet.
+    // The chat's settings come along (reply order, connection, author's note); a turn in progress (reply_queue) does not.
     private const string CreateChatSql = """
         insert into interaction.chats (user_id, character_id, title, persona_id, branched_from_chat_id, branched_from_message_id,
-                                       reply_order, connection_id)
-        select c.user_id, c.character_id, left(c.title, 191) || ' (branch)', c.persona_id, c.id, m.id, c.reply_order, c.connection_id
+                                       reply_order, connection_id, authors_note, authors_note_depth, authors_note_role)
+        select c.user_id, c.character_id, left(c.title, 191) || ' (branch)', c.persona_id, c.id, m.id, c.reply_order, c.connection_id,
+               c.authors_note, c.authors_note_depth, c.authors_note_role
         from interaction.chats c
         join interaction.messages m on m.chat_id = c.id and m.id = @MessageId
         join interaction.message_swipes s on s.id = m.chosen_swipe_id

@@ -49,6 +49,12 @@ internal static class ChatExport
         order by p.id
         """;
 
+    private const string SpeakersSql = """
+        select character_id from interaction.chat_members where chat_id = @Id
+        union
+        select distinct m.character_id from interaction.messages m where m.chat_id = @Id and m.character_id is not null
+        """;
+
     public static void Map(IEndpointRouteBuilder app) =>
         app.MapGet("/chats/{chatId:long}/export", Export).RequireAuthorization();
 
@@ -88,10 +94,11 @@ internal static class ChatExport
         var character = await mediator.Send(new GetCharacterForChat(chat.CharacterId, me.Id), ct);
         var characterName = character is null ? "(unavailable character)"
             : string.IsNullOrWhiteSpace(character.Nickname) ? character.Name : character.Nickname;
-        // A group chat's speakers, by character id; a character the user can no longer read keeps a neutral name.
+        // A group chat's speakers, by character id: its members and anyone who spoke in it (a member removed from the
+        // group keeps its lines, and they stay named after it, not after the primary character). A character the user
+        // can no longer read gets a neutral name.
         var names = new Dictionary<long, string> { [chat.CharacterId] = characterName };
-        foreach (var memberId in await connection.QueryAsync<long>(new CommandDefinition(
-            "select character_id from interaction.chat_members where chat_id = @Id order by position", new { chat.Id }, cancellationToken: ct)))
+        foreach (var memberId in await connection.QueryAsync<long>(new CommandDefinition(SpeakersSql, new { chat.Id }, cancellationToken: ct)))
         {
             if (names.ContainsKey(memberId)) continue;
             var member = await mediator.Send(new GetCharacterForChat(memberId, me.Id), ct);

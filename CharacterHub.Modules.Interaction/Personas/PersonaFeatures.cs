@@ -11,7 +11,7 @@ namespace CharacterHub.Modules.Interaction.Personas;
 
 /// <summary>A persona as its owner sees it in lists and forms (no image bytes).</summary>
 internal sealed record PersonaView(long Id, string Name, string Description, bool IsDefault, string? AvatarEtag,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, int Version)
 {
     public string? AvatarUrl(bool small = false) =>
         AvatarEtag is null ? null : $"/personas/{Id}/avatar?v={AvatarEtag}{(small ? "&size=small" : "")}";
@@ -45,12 +45,16 @@ internal abstract record SavePersonaOutcome
     public sealed record Saved(long PersonaId) : SavePersonaOutcome;
     public sealed record Invalid(FieldErrors Errors) : SavePersonaOutcome;
     public sealed record NotFound : SavePersonaOutcome;
+    /// <summary>The persona was saved elsewhere since the form was opened (or the form named no version): nothing was
+    /// written; <see cref="Current"/> is what is saved now.</summary>
+    public sealed record Conflict(PersonaView Current) : SavePersonaOutcome;
 }
 
 /// <summary>Creates (no id) or edits a persona. A new avatar replaces the old one; <see cref="RemoveAvatar"/> drops it;
-/// neither keeps it. The user's first persona becomes the default, so "a default persona" needs no extra step.</summary>
+/// neither keeps it. The user's first persona becomes the default, so "a default persona" needs no extra step.
+/// An edit names the <paramref name="Version"/> its form was opened at; any other (or none) is a conflict.</summary>
 internal sealed record SavePersona(long UserId, long? PersonaId, string Name, string Description, byte[]? Avatar, bool RemoveAvatar,
-    bool MakeDefault) : ICommand<SavePersonaOutcome>;
+    bool MakeDefault, int? Version = null) : ICommand<SavePersonaOutcome>;
 
 internal sealed class SavePersonaHandler(NpgsqlDataSource db) : ICommandHandler<SavePersona, SavePersonaOutcome>
 {
@@ -66,8 +70,9 @@ internal sealed class SavePersonaHandler(NpgsqlDataSource db) : ICommandHandler<
         """;
 
     private const string UpdateSql = """
-        update interaction.personas set name = @name, description = @description, is_default = @MakeDefault, updated_at = now()
-        where id = @PersonaId and user_id = @UserId
+        update interaction.personas
+        set name = @name, description = @description, is_default = @MakeDefault, version = version + 1, updated_at = now()
+        where id = @PersonaId and user_id = @UserId and version = @Version
         """;
 
     private const string AvatarSql = """
@@ -109,10 +114,16 @@ internal sealed class SavePersonaHandler(NpgsqlDataSource db) : ICommandHandler<
         long id;
         if (command.PersonaId is { } existing)
         {
-            if (command.MakeDefault) await PersonaStore.ClearDefaultAsync(connection, tx, command.UserId, ct);
+            // The row lock holds the version still until the update; a stale (or missing) version writes nothing.
+            var current = await connection.QuerySingleOrDefaultAsync<PersonaView>(new CommandDefinition(
+                $"{PersonaStore.Columns} where id = @PersonaId and user_id = @UserId for update", command, tx, cancellationToken: ct));
+            if (current is null) return new SavePersonaOutcome.NotFound();
+            if (command.Version != current.Version) return new SavePersonaOutcome.Conflict(current);
+            // Clearing the old default skips this persona: it is about to be written with its checked version.
+            if (command.MakeDefault) await PersonaStore.ClearDefaultAsync(connection, tx, command.UserId, ct, exceptId: existing);
             var updated = await connection.ExecuteAsync(new CommandDefinition(UpdateSql,
-                new { command.PersonaId, command.UserId, name, description, command.MakeDefault }, tx, cancellationToken: ct));
-            if (updated == 0) return new SavePersonaOutcome.NotFound();
+                new { command.PersonaId, command.UserId, command.Version, name, description, command.MakeDefault }, tx, cancellationToken: ct));
+            if (updated == 0) return new SavePersonaOutcome.Conflict(current); // unreachable under the row lock
             id = existing;
         }
         else
@@ -161,7 +172,7 @@ internal sealed class MakeDefaultPersonaHandler(NpgsqlDataSource db) : ICommandH
         await PersonaStore.LockDefaultAsync(connection, tx, command.UserId, ct);
         await PersonaStore.ClearDefaultAsync(connection, tx, command.UserId, ct);
         var changed = await connection.ExecuteAsync(new CommandDefinition(
-            "update interaction.personas set is_default = true, updated_at = now() where id = @PersonaId and user_id = @UserId",
+            "update interaction.personas set is_default = true, version = version + 1, updated_at = now() where id = @PersonaId and user_id = @UserId",
             command, tx, cancellationToken: ct));
         // Not the caller's persona: roll back, so the old default stays.
         if (changed == 0) return false;
@@ -199,7 +210,7 @@ internal sealed record ChatPersona(long? Id, string Name, string Description, st
 internal static class PersonaStore
 {
     public const string Columns = """
-        select id, name, description, is_default, avatar_etag, created_at, updated_at from interaction.personas
+        select id, name, description, is_default, avatar_etag, created_at, updated_at, version from interaction.personas
         """;
 
     public static async Task<IReadOnlyList<PersonaView>> ListAsync(NpgsqlConnection c, long userId, CancellationToken ct) =>
@@ -215,10 +226,15 @@ internal static class PersonaStore
         c.ExecuteAsync(new CommandDefinition(
             "select pg_advisory_xact_lock(hashtext('interaction.personas'), hashtext(@userId::text))", new { userId }, tx, cancellationToken: ct));
 
-    public static Task ClearDefaultAsync(NpgsqlConnection c, NpgsqlTransaction tx, long userId, CancellationToken ct) =>
+    /// <summary>Un-defaults the user's default persona (but <paramref name="exceptId"/>). That changes the persona: its
+    /// edit form's "default" box is now stale, so its version moves on too.</summary>
+    public static Task ClearDefaultAsync(NpgsqlConnection c, NpgsqlTransaction tx, long userId, CancellationToken ct, long? exceptId = null) =>
         c.ExecuteAsync(new CommandDefinition(
-            "update interaction.personas set is_default = false, updated_at = now() where user_id = @userId and is_default",
-            new { userId }, tx, cancellationToken: ct));
+            """
+            update interaction.personas set is_default = false, version = version + 1, updated_at = now()
+            where user_id = @userId and is_default and (@exceptId::bigint is null or id <> @exceptId)
+            """,
+            new { userId, exceptId }, tx, cancellationToken: ct));
 
     /// <summary>The default persona, which a new chat starts with (no row: the chat follows the username).</summary>
     public const string DefaultSql = "select id, name, description, avatar_etag from interaction.personas where user_id = @UserId and is_default";
