@@ -55,7 +55,8 @@ internal sealed partial class ChatGenerator(
                 await using (var connection = await db.OpenConnectionAsync(linked.Token))
                 {
                     // Read per turn (in one round trip), so a persona, note or model switched mid-chat applies from the next reply on.
-                    turn = await TurnContextStore.LoadAsync(connection, chatId, userId, messageId, userName, linked.Token);
+                    turn = await TurnContextStore.LoadAsync(connection, chatId, userId, messageId, userName,
+                        row => connections.Resolve(row)?.ContextSize ?? 8192, linked.Token);
                     if (claim.ContinuesSwipeId is { } baseSwipe) prefix = await ChatStore.SwipeTextAsync(connection, baseSwipe, linked.Token) ?? "";
                 }
                 var (persona, options, page) = (turn.Persona, turn.Options, turn.History);

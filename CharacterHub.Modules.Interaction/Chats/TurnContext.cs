@@ -15,15 +15,35 @@ internal static class TurnContextStore
     private static readonly string Sql = string.Join(";\n",
         PersonaStore.ForChatSql, ChatPromptStore.ForTurnSql, ConnectionStore.ForChatSql, ChatStore.HistorySql);
 
-    /// <summary>Reads a turn's context for the reply <paramref name="before"/> (the history is what precedes it).</summary>
-    public static async Task<TurnContext> LoadAsync(NpgsqlConnection c, long chatId, long userId, long before, string userName, CancellationToken ct)
+    /// <summary>The first read takes this many messages; most chats' context is full long before that.</summary>
+    public const int FirstWindow = 100;
+
+    /// <summary>
+    /// Reads a turn's context for the reply <paramref name="before"/> (the history is what precedes it). The history
+    /// comes in two steps: <see cref="FirstWindow"/> messages with the rest of the context, and only when those are
+    /// too short to fill <paramref name="contextTokens"/> (counted generously at 6 characters a token), the rest of
+    /// <see cref="ChatStore.HistoryWindow"/>. The prompt builder trims to the real token count either way.
+    /// </summary>
+    public static async Task<TurnContext> LoadAsync(NpgsqlConnection c, long chatId, long userId, long before, string userName,
+        Func<ConnectionSecretRow?, int> contextTokens, CancellationToken ct)
     {
-        await using var grid = await c.QueryMultipleAsync(new CommandDefinition(Sql,
-            new { chatId, userId, before, limit = ChatStore.HistoryWindow }, cancellationToken: ct));
-        var persona = await grid.ReadSingleOrDefaultAsync<ChatPersona>() ?? new ChatPersona(null, userName, "", null);
-        var options = await grid.ReadSingleOrDefaultAsync<ChatPromptOptions>() ?? ChatPromptOptions.Default;
-        var connection = await grid.ReadSingleOrDefaultAsync<ConnectionSecretRow>();
-        var history = (await grid.ReadAsync<ChatMessageView>()).AsList();
+        ChatPersona persona;
+        ChatPromptOptions options;
+        ConnectionSecretRow? connection;
+        List<ChatMessageView> history;
+        await using (var grid = await c.QueryMultipleAsync(new CommandDefinition(Sql,
+            new { chatId, userId, before, limit = FirstWindow }, cancellationToken: ct)))
+        {
+            persona = await grid.ReadSingleOrDefaultAsync<ChatPersona>() ?? new ChatPersona(null, userName, "", null);
+            options = await grid.ReadSingleOrDefaultAsync<ChatPromptOptions>() ?? ChatPromptOptions.Default;
+            connection = await grid.ReadSingleOrDefaultAsync<ConnectionSecretRow>();
+            history = (await grid.ReadAsync<ChatMessageView>()).AsList();
+        }
+        if (history.Count == FirstWindow && history.Sum(m => (long)m.Content.Length) < contextTokens(connection) * 6L)
+        {
+            history.AddRange(await c.QueryAsync<ChatMessageView>(new CommandDefinition(ChatStore.HistorySql,
+                new { chatId, before = history[^1].Id, limit = ChatStore.HistoryWindow - FirstWindow }, cancellationToken: ct)));
+        }
         return new TurnContext(persona, options, connection, history);
     }
 }

@@ -139,11 +139,11 @@ internal sealed class ChatTurnBench : IBenchmark
             character = await sp.GetRequiredService<IMediator>().Send(new Kernel.Contracts.Characters.GetCharacterForChat(characterId, userId)));
         await Part("read character as a turn does (version check, cached card)", async sp =>
             await sp.GetRequiredService<ChatCharacters>().GetAsync(sp.GetRequiredService<IMediator>(), characterId, userId, CancellationToken.None));
-        await Part($"read the turn's context: persona, prompt options, connection, {ChatStore.HistoryWindow}-message history (one batch)", async _ =>
+        await Part($"read the turn's context: persona, prompt options, connection, history (one batch of {TurnContextStore.FirstWindow} messages)", async _ =>
         {
             await using var c = new NpgsqlConnection(cs);
             await c.OpenAsync();
-            page = (await TurnContextStore.LoadAsync(c, chatId, userId, long.MaxValue, username, CancellationToken.None)).History;
+            page = (await TurnContextStore.LoadAsync(c, chatId, userId, long.MaxValue, username, _ => site.DefaultConnection!.ContextSize, CancellationToken.None)).History;
         });
         await Part("one committed single-row update (a WAL flush; a turn waits for 2)", async _ =>
         {
