@@ -28,11 +28,7 @@ internal sealed class ChatOpenBench : IBenchmark
     public async Task<IReadOnlyList<Measurement>> RunAsync(BenchContext context)
     {
         var cs = context.RequireDatabase();
-        Environment.SetEnvironmentVariable(TestDatabase.EnvironmentVariable, cs);
-        await using var app = await TestApp.StartAsync(cs, environment: "Production", settings: new Dictionary<string, string?>
-        {
-            ["Database:AutoMigrate"] = "true", ["AllowedHosts"] = "*", ["role"] = "web",
-        });
+        await using var app = await BenchHost.StartAsync(cs);
         var username = $"bench_open_{DateTime.UtcNow:yyyyMMddHHmmss}";
         using var web = app.CreateClient();
         await web.RegisterAsync(username, "bench password 123");

@@ -34,14 +34,9 @@ internal sealed class ChatStreamsBench : IBenchmark
     {
         var cs = context.RequireDatabase();
         var streams = context.Args.Count > 0 ? int.Parse(context.Args[0], System.Globalization.CultureInfo.InvariantCulture) : DefaultStreams;
-        Environment.SetEnvironmentVariable(TestDatabase.EnvironmentVariable, cs);
         var reply = string.Join(' ', Enumerable.Range(0, ReplyTokens).Select(i => $"word{i}"));
         await using var model = await ExternalFakeLlm.StartAsync(reply, TokensPerSecond, FirstTokenMs);
-        await using var app = await TestApp.StartAsync(cs, environment: "Production", settings: new Dictionary<string, string?>
-        {
-            ["Database:AutoMigrate"] = "true", ["AllowedHosts"] = "*", ["role"] = "web",
-            ["Llm:BaseUrl"] = model.BaseUrl, ["Llm:Model"] = "bench-model",
-        });
+        await using var app = await BenchHost.StartAsync(cs, model.BaseUrl);
 
         var username = $"bench_streams_{DateTime.UtcNow:yyyyMMddHHmmss}";
         using var web = app.CreateClient();

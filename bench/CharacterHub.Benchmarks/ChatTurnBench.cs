@@ -45,14 +45,9 @@ internal sealed class ChatTurnBench : IBenchmark
         // Optional: chat-turn [turns] [warm-up turns]
         var Turns = context.Args.Count > 0 ? int.Parse(context.Args[0], System.Globalization.CultureInfo.InvariantCulture) : DefaultTurns;
         var Warmup = context.Args.Count > 1 ? int.Parse(context.Args[1], System.Globalization.CultureInfo.InvariantCulture) : DefaultWarmup;
-        Environment.SetEnvironmentVariable(TestDatabase.EnvironmentVariable, cs);
         // Out of process, like a real upstream: the figure and the CPU counter are the site's alone.
         await using var model = await ExternalFakeLlm.StartAsync("She nods and pours another cup.");
-        await using var app = await TestApp.StartAsync(cs, environment: "Production", settings: new Dictionary<string, string?>
-        {
-            ["Database:AutoMigrate"] = "true", ["AllowedHosts"] = "*", ["role"] = "web",
-            ["Llm:BaseUrl"] = model.BaseUrl, ["Llm:Model"] = "bench-model",
-        });
+        await using var app = await BenchHost.StartAsync(cs, model.BaseUrl);
         var random = new Random(4242);
 
         var username = $"bench_chat_{DateTime.UtcNow:yyyyMMddHHmmss}";

@@ -21,6 +21,23 @@ internal sealed record BenchContext(string? ConnectionString, IReadOnlyList<stri
         ?? throw new InvalidOperationException("This benchmark needs ConnectionStrings__Default (./characterhub bench sets it).");
 }
 
+/// <summary>The real host as the chat benchmarks run it: Production, migrating the benchmark database, web role
+/// only; with <paramref name="modelBaseUrl"/> the site's model is that OpenAI-compatible server.</summary>
+internal static class BenchHost
+{
+    public static Task<CharacterHub.Tests.Support.TestApp> StartAsync(string connectionString, string? modelBaseUrl = null)
+    {
+        Environment.SetEnvironmentVariable(CharacterHub.Tests.Support.TestDatabase.EnvironmentVariable, connectionString);
+        var settings = new Dictionary<string, string?> { ["Database:AutoMigrate"] = "true", ["AllowedHosts"] = "*", ["role"] = "web" };
+        if (modelBaseUrl is not null)
+        {
+            settings["Llm:BaseUrl"] = modelBaseUrl;
+            settings["Llm:Model"] = "bench-model";
+        }
+        return CharacterHub.Tests.Support.TestApp.StartAsync(connectionString, environment: "Production", settings: settings);
+    }
+}
+
 /// <summary>Latency statistics over a set of samples, in milliseconds.</summary>
 internal static class Stats
 {
