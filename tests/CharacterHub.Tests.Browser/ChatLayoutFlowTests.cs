@@ -36,6 +36,8 @@ public sealed class ChatLayoutFlowTests : BrowserTest
 
     private async Task SendAsync(string text, int assistantsAfter)
     {
+        // Enter sends only once chat.js is running; right after a navigation the page may still be loading it.
+        await Page.WaitForLoadStateAsync(LoadState.Load);
         await Page.GetByLabel("Your message").FillAsync(text);
         await Page.GetByLabel("Your message").PressAsync("Enter");
         await Expect(Page.Locator("article.chat-message.assistant")).ToHaveCountAsync(assistantsAfter, new() { Timeout = 20_000 });
