@@ -72,4 +72,31 @@
         setTimeout(function () { watchOlder(document); }, 500);
     });
     document.addEventListener('htmx:load', function (e) { if (e.target.querySelectorAll) setTimeout(function () { watchOlder(e.target); }, 500); });
+    // The options drawer and the "…" menus are plain <details> (they work without script); with script they also
+    // close with the ✕ button, with Escape, and (the "…" menus) when something else is clicked.
+    function closeDetails(details, focusSummary) {
+        if (!details || !details.open) return;
+        details.open = false;
+        var summary = details.querySelector('summary');
+        if (focusSummary && summary) summary.focus();
+    }
+    document.addEventListener('DOMContentLoaded', function () {
+        document.querySelectorAll('[data-close-details]').forEach(function (b) { b.hidden = false; });
+    });
+    document.addEventListener('click', function (e) {
+        var close = e.target.closest && e.target.closest('[data-close-details]');
+        if (close) { closeDetails(close.closest('details'), true); return; }
+        // A choice made in a "…" menu closes it too (htmx has already taken the click by now).
+        var chosen = e.target.closest && e.target.closest('.chat-more-items a, .chat-more-items button');
+        document.querySelectorAll('details.chat-more[open]').forEach(function (menu) {
+            if (!menu.contains(e.target) || (chosen && menu.contains(chosen))) closeDetails(menu, false);
+        });
+    });
+    document.addEventListener('keydown', function (e) {
+        if (e.key !== 'Escape') return;
+        var menu = e.target.closest && e.target.closest('details.chat-more[open]');
+        if (menu) { closeDetails(menu, true); return; }
+        var options = document.querySelector('details.chat-settings[open]');
+        if (options && !(e.target instanceof HTMLTextAreaElement && e.target.id === 'composer-text')) closeDetails(options, true);
+    });
 })();
