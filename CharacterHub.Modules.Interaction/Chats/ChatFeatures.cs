@@ -70,9 +70,10 @@ internal sealed class GetChatPageHandler(NpgsqlDataSource db, IMediator mediator
             chat = await ChatStore.GetChatAsync(connection, query.ChatId, query.UserId, ct: ct);
             if (chat is null) return null;
             // One more than a page tells whether "load older" has anything to load.
-            page = await ChatStore.PageAsync(connection, chat.Id, query.Before ?? long.MaxValue, ChatStore.PageSize + 1, ct: ct);
+            // Before = 0 asks for no messages (a fragment wants only the names): nothing to read.
+            page = query.Before == 0 ? [] : await ChatStore.PageAsync(connection, chat.Id, query.Before ?? long.MaxValue, ChatStore.PageSize + 1, ct: ct);
             persona = await PersonaStore.ResolveAsync(connection, chat.Id, query.UserId, query.UserName, ct);
-            personas = await PersonaStore.ListAsync(connection, query.UserId, ct);
+            personas = query.Before == 0 ? [] : await PersonaStore.ListAsync(connection, query.UserId, ct);
             group = await groups.InfoAsync(connection, chat.Id, query.UserId, page, ct);
         }
         var hasOlder = page.Count > ChatStore.PageSize;

@@ -16,12 +16,13 @@ internal static class TurnContextStore
         PersonaStore.ForChatSql, ChatPromptStore.ForTurnSql, ConnectionStore.ForChatSql, ChatStore.HistorySql);
 
     /// <summary>The first read takes this many messages; most chats' context is full long before that.</summary>
-    public const int FirstWindow = 100;
+    public const int FirstWindow = 60;
 
     /// <summary>
     /// Reads a turn's context for the reply <paramref name="before"/> (the history is what precedes it). The history
     /// comes in two steps: <see cref="FirstWindow"/> messages with the rest of the context, and only when those are
-    /// too short to fill <paramref name="contextTokens"/> (counted generously at 6 characters a token), the rest of
+    /// too short to fill <paramref name="contextTokens"/> (counted at 5 characters a token: English prose runs about 4,
+    /// so the whole context, of which history gets only a part, is covered; denser scripts simply take the second read), the rest of
     /// <see cref="ChatStore.HistoryWindow"/>. The prompt builder trims to the real token count either way.
     /// </summary>
     public static async Task<TurnContext> LoadAsync(NpgsqlConnection c, long chatId, long userId, long before, string userName,
@@ -39,7 +40,7 @@ internal static class TurnContextStore
             connection = await grid.ReadSingleOrDefaultAsync<ConnectionSecretRow>();
             history = (await grid.ReadAsync<ChatMessageView>()).AsList();
         }
-        if (history.Count == FirstWindow && history.Sum(m => (long)m.Content.Length) < contextTokens(connection) * 6L)
+        if (history.Count == FirstWindow && history.Sum(m => (long)m.Content.Length) < contextTokens(connection) * 5L)
         {
             history.AddRange(await c.QueryAsync<ChatMessageView>(new CommandDefinition(ChatStore.HistorySql,
                 new { chatId, before = history[^1].Id, limit = ChatStore.HistoryWindow - FirstWindow }, cancellationToken: ct)));
