@@ -207,19 +207,18 @@ internal sealed class ChatStreamsBench : IBenchmark
         ];
     }
 
-    /// <summary>Milliseconds from <paramref name="start"/> until a line containing <paramref name="marker"/> arrives;
-    /// then reads the rest so the reply ends normally.</summary>
+    /// <summary>Milliseconds from <paramref name="start"/> until a line containing <paramref name="marker"/> arrives.
+    /// The reader then leaves (the caller disposes the response), as a closed tab would: the site saves what it had.</summary>
     private static async Task<double> FirstDataAsync(HttpResponseMessage response, string marker, long start)
     {
         if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"HTTP {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
         await using var stream = await response.Content.ReadAsStreamAsync();
         using var reader = new StreamReader(stream);
-        double? first = null;
         while (await reader.ReadLineAsync() is { } line)
         {
-            if (first is null && line.Contains(marker, StringComparison.Ordinal)) first = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            if (line.Contains(marker, StringComparison.Ordinal)) return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
-        return first ?? throw new InvalidOperationException("the stream ended without a token");
+        throw new InvalidOperationException("the stream ended without a token");
     }
 
     private static async Task<(List<string> Tokens, JsonNode? Done)> ReadAllAsync(HttpResponseMessage response)
