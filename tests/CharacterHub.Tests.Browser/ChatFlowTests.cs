@@ -27,28 +27,25 @@ public sealed class ChatFlowTests : BrowserTest
     [OneTimeSetUp]
     public async Task StartHostsAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        upstream = builder.Build();
-        upstream.MapPost("/v1/chat/completions", async (HttpContext http) =>
+        string started;
+        (upstream, started) = await BrowserKit.StartUpstreamAsync(upstream =>
         {
-            var first = Interlocked.Increment(ref requests) == 1;
-            http.Response.ContentType = "text/event-stream";
-            // The first reply is long and slow (10 tokens/s) so the test can watch it and stop it; later ones are short.
-            var tokens = first ? Enumerable.Range(0, 60).Select(i => $"w{i} ").ToArray() : ["Second ", "take."];
-            foreach (var token in tokens)
+            upstream.MapPost("/v1/chat/completions", async (HttpContext http) =>
             {
-                await http.Response.WriteAsync(
-                    $"data: {{\"object\":\"chat.completion.chunk\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{token}\"}},\"finish_reason\":null}}]}}\n\n",
-                    http.RequestAborted);
-                await http.Response.Body.FlushAsync(http.RequestAborted);
-                if (first) await Task.Delay(100, http.RequestAborted);
-            }
-            await http.Response.WriteAsync("data: {\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n", http.RequestAborted);
+                var first = Interlocked.Increment(ref requests) == 1;
+                http.Response.ContentType = "text/event-stream";
+                // The first reply is long and slow (10 tokens/s) so the test can watch it and stop it; later ones are short.
+                var tokens = first ? Enumerable.Range(0, 60).Select(i => $"w{i} ").ToArray() : ["Second ", "take."];
+                foreach (var token in tokens)
+                {
+                    await http.Response.WriteAsync(BrowserKit.Chunk(token), http.RequestAborted);
+                    await http.Response.Body.FlushAsync(http.RequestAborted);
+                    if (first) await Task.Delay(100, http.RequestAborted);
+                }
+                await http.Response.WriteAsync(BrowserKit.End, http.RequestAborted);
+            });
         });
-        await upstream.StartAsync();
-        var upstreamUrl = upstream.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var upstreamUrl = started;
         chatApp = await TestApp.StartAsync(BrowserFixture.Database.ConnectionString, settings: new Dictionary<string, string?>
         {
             ["Llm:BaseUrl"] = upstreamUrl, ["Llm:Model"] = "slow-model",
@@ -67,12 +64,7 @@ public sealed class ChatFlowTests : BrowserTest
     [Test]
     public async Task WatchTokensArrive_Stop_Swipe_Edit()
     {
-        await Page.GotoAsync(At("/account/register"));
-        await Page.GetByLabel("Username").FillAsync("chatter");
-        await Page.GetByLabel("Password", new() { Exact = true }).FillAsync("a long browser password");
-        await Page.GetByLabel("Repeat the password").FillAsync("a long browser password");
-        await Page.GetByRole(AriaRole.Button, new() { Name = "Create account" }).ClickAsync();
-        await Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Welcome back, chatter" })).ToBeVisibleAsync();
+        await BrowserKit.RegisterAsync(Page, At("/"), "chatter");
 
         await Page.GotoAsync(At("/characters/new"));
         await Page.GetByLabel("Name", new() { Exact = true }).FillAsync("Captain Rell");

@@ -28,24 +28,21 @@ public sealed class ConnectionFlowTests : BrowserTest
     [OneTimeSetUp]
     public async Task StartHostsAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        upstream = builder.Build();
-        upstream.MapGet("/v1/models", () => Results.Text(
-            """{"object":"list","data":[{"id":"tiny-llama","object":"model","created":0,"owned_by":"me"},{"id":"big-llama","object":"model","created":0,"owned_by":"me"}]}""",
-            "application/json"));
-        upstream.MapPost("/v1/chat/completions", async (HttpContext http) =>
+        string started;
+        (upstream, started) = await BrowserKit.StartUpstreamAsync(upstream =>
         {
-            using var body = await System.Text.Json.JsonDocument.ParseAsync(http.Request.Body);
-            lastModel = body.RootElement.GetProperty("model").GetString();
-            http.Response.ContentType = "text/event-stream";
-            await http.Response.WriteAsync(
-                "data: {\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello from my own server.\"},\"finish_reason\":null}]}\n\n" +
-                "data: {\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n");
+            upstream.MapGet("/v1/models", () => Results.Text(
+                """{"object":"list","data":[{"id":"tiny-llama","object":"model","created":0,"owned_by":"me"},{"id":"big-llama","object":"model","created":0,"owned_by":"me"}]}""",
+                "application/json"));
+            upstream.MapPost("/v1/chat/completions", async (HttpContext http) =>
+            {
+                using var body = await System.Text.Json.JsonDocument.ParseAsync(http.Request.Body);
+                lastModel = body.RootElement.GetProperty("model").GetString();
+                http.Response.ContentType = "text/event-stream";
+                await http.Response.WriteAsync(BrowserKit.Chunk("Hello from my own server.") + BrowserKit.End);
+            });
         });
-        await upstream.StartAsync();
-        upstreamUrl = upstream.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        upstreamUrl = started;
         app = await TestApp.StartAsync(BrowserFixture.Database.ConnectionString, settings: new Dictionary<string, string?>
         {
             ["Llm:AllowPrivateEndpoints"] = "true",
@@ -64,12 +61,7 @@ public sealed class ConnectionFlowTests : BrowserTest
     [Test]
     public async Task AddConnection_TestListsModels_PickOne_ChatUsesIt()
     {
-        await Page.GotoAsync(At("/account/register"));
-        await Page.GetByLabel("Username").FillAsync("tinkerer");
-        await Page.GetByLabel("Password", new() { Exact = true }).FillAsync("a long browser password");
-        await Page.GetByLabel("Repeat the password").FillAsync("a long browser password");
-        await Page.GetByRole(AriaRole.Button, new() { Name = "Create account" }).ClickAsync();
-        await Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Welcome back, tinkerer" })).ToBeVisibleAsync();
+        await BrowserKit.RegisterAsync(Page, At("/"), "tinkerer");
 
         await Page.GotoAsync(At("/account"));
         await Page.GetByRole(AriaRole.Link, new() { Name = "Model connections" }).ClickAsync();

@@ -25,24 +25,21 @@ public sealed class PromptToolsFlowTests : BrowserTest
     [OneTimeSetUp]
     public async Task StartHostsAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        upstream = builder.Build();
-        upstream.MapPost("/v1/chat/completions", async (HttpContext http) =>
+        string started;
+        (upstream, started) = await BrowserKit.StartUpstreamAsync(upstream =>
         {
-            http.Response.ContentType = "text/event-stream";
-            foreach (var token in new[] { "I wave ", ":wave: ", "and grin." })
+            upstream.MapPost("/v1/chat/completions", async (HttpContext http) =>
             {
-                await http.Response.WriteAsync(
-                    $"data: {{\"object\":\"chat.completion.chunk\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{token}\"}},\"finish_reason\":null}}]}}\n\n",
-                    http.RequestAborted);
-                await http.Response.Body.FlushAsync(http.RequestAborted);
-            }
-            await http.Response.WriteAsync("data: {\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n", http.RequestAborted);
+                http.Response.ContentType = "text/event-stream";
+                foreach (var token in new[] { "I wave ", ":wave: ", "and grin." })
+                {
+                    await http.Response.WriteAsync(BrowserKit.Chunk(token), http.RequestAborted);
+                    await http.Response.Body.FlushAsync(http.RequestAborted);
+                }
+                await http.Response.WriteAsync(BrowserKit.End, http.RequestAborted);
+            });
         });
-        await upstream.StartAsync();
-        var upstreamUrl = upstream.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var upstreamUrl = started;
         app = await TestApp.StartAsync(BrowserFixture.Database.ConnectionString, settings: new Dictionary<string, string?>
         {
             ["Llm:BaseUrl"] = upstreamUrl, ["Llm:Model"] = "tiny-model",
@@ -61,12 +58,7 @@ public sealed class PromptToolsFlowTests : BrowserTest
     [Test]
     public async Task Impersonate_DraftsIntoTheComposer_ThenPromptInspectorOpensAndCloses()
     {
-        await Page.GotoAsync(At("/account/register"));
-        await Page.GetByLabel("Username").FillAsync("drafter");
-        await Page.GetByLabel("Password", new() { Exact = true }).FillAsync("a long browser password");
-        await Page.GetByLabel("Repeat the password").FillAsync("a long browser password");
-        await Page.GetByRole(AriaRole.Button, new() { Name = "Create account" }).ClickAsync();
-        await Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Welcome back, drafter" })).ToBeVisibleAsync();
+        await BrowserKit.RegisterAsync(Page, At("/"), "drafter");
 
         await Page.GotoAsync(At("/characters/new"));
         await Page.GetByLabel("Name", new() { Exact = true }).FillAsync("Pip");
