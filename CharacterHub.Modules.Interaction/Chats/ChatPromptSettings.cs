@@ -75,12 +75,6 @@ internal static class ChatPromptStore
         where c.id = @chatId and c.user_id = @userId
         """;
 
-    /// <summary>The options for a turn of this chat; the defaults when the chat is not the user's (the claim already
-    /// checked it, so that only happens if the chat was deleted mid-turn).</summary>
-    public static async Task<ChatPromptOptions> ForTurnAsync(NpgsqlConnection c, long chatId, long userId, CancellationToken ct) =>
-        await c.QuerySingleOrDefaultAsync<ChatPromptOptions>(new CommandDefinition(ForTurnSql, new { chatId, userId }, cancellationToken: ct))
-        ?? ChatPromptOptions.Default;
-
     /// <summary>The user's settings with no chat: what the settings page previews with.</summary>
     public static async Task<ChatPromptOptions> ForUserAsync(NpgsqlConnection c, long userId, long? characterId, CancellationToken ct) =>
         await c.QuerySingleOrDefaultAsync<ChatPromptOptions>(new CommandDefinition(

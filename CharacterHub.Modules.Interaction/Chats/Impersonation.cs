@@ -55,11 +55,16 @@ internal static class Impersonation
             return;
         }
         ChatHeader? chat;
+        TurnContext? turn = null;
         await using (var connection = await db.OpenConnectionAsync(ct))
         {
             chat = await ChatStore.GetChatAsync(connection, chatId, me.Id, ct: ct);
+            // What a reply's turn reads (persona, prompt options, model connection, history), read the same way.
+            if (chat is not null)
+                turn = await TurnContextStore.LoadAsync(connection, chatId, me.Id, long.MaxValue, me.Username ?? "User",
+                    row => connections.Resolve(row)?.ContextSize ?? 8192, ct);
         }
-        if (chat is null)
+        if (chat is null || turn is null)
         {
             http.Response.StatusCode = StatusCodes.Status404NotFound;
             return;
@@ -67,7 +72,7 @@ internal static class Impersonation
 
         ChatEndpoints.StartEventStream(http);
         // The same model the chat's replies use: the chat's connection, the user's default, else the site's.
-        if (await connections.ResolveAsync(chatId, me.Id, ct) is not { } model)
+        if (connections.Resolve(turn.Connection) is not { } model)
         {
             await ChatEndpoints.WriteEventAsync(http, "problem", NeedsModel, ct);
             await ChatEndpoints.WriteEventAsync(http, "done", "", ct);
@@ -82,14 +87,9 @@ internal static class Impersonation
             }
             else
             {
-                List<ChatMessageView> page;
-                Personas.ChatPersona persona;
-                ChatPromptOptions options;
+                var (persona, options, page) = (turn.Persona, turn.Options, turn.History);
                 await using (var connection = await db.OpenConnectionAsync(ct))
                 {
-                    persona = await Personas.PersonaStore.ResolveAsync(connection, chatId, me.Id, me.Username ?? "User", ct);
-                    page = await ChatStore.PageAsync(connection, chatId, long.MaxValue, ChatStore.HistoryWindow, ct: ct);
-                    options = await ChatPromptStore.ForTurnAsync(connection, chatId, me.Id, ct);
                     await ChatStore.RecordInteractionAsync(connection, null, chat.CharacterId, me.Id, chatId, "impersonate", ct);
                 }
                 var characterName = string.IsNullOrWhiteSpace(character.Nickname) ? character.Name : character.Nickname;

@@ -1,6 +1,5 @@
 using CharacterHub.Modules.Interaction.Llm;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 
 namespace CharacterHub.Modules.Interaction.Connections;
 
@@ -9,18 +8,8 @@ namespace CharacterHub.Modules.Interaction.Connections;
 /// default from configuration; null means the offline responder. Read per turn, so a switch in "Chat options" or a
 /// new default applies from the next reply on.
 /// </summary>
-internal sealed class ChatConnectionResolver(NpgsqlDataSource db, ConnectionKeys keys, LlmSiteSettings site, ILogger<ChatConnectionResolver> log)
+internal sealed class ChatConnectionResolver(ConnectionKeys keys, LlmSiteSettings site, ILogger<ChatConnectionResolver> log)
 {
-    public async Task<LlmConnection?> ResolveAsync(long chatId, long userId, CancellationToken ct)
-    {
-        ConnectionSecretRow? row;
-        await using (var connection = await db.OpenConnectionAsync(ct))
-        {
-            row = await ConnectionStore.ForChatAsync(connection, chatId, userId, ct);
-        }
-        return Resolve(row);
-    }
-
     /// <summary>The connection for a row read elsewhere (a turn reads it in its batch): the user's, else the site's.</summary>
     public LlmConnection? Resolve(ConnectionSecretRow? row) => row is null ? site.DefaultConnection : ToLlm(row);
 

@@ -68,14 +68,8 @@ internal static class ConnectionStore
             $"select {SecretColumns} from interaction.llm_connections where id = @connectionId and user_id = @userId",
             new { connectionId, userId }, cancellationToken: ct));
 
-    /// <summary>
-    /// The connection a chat's turn uses: the chat's own, else the user's default; null when neither exists (the
-    /// caller then falls back to the site default).
-    /// </summary>
-    public static Task<ConnectionSecretRow?> ForChatAsync(NpgsqlConnection c, long chatId, long userId, CancellationToken ct) =>
-        c.QuerySingleOrDefaultAsync<ConnectionSecretRow>(new CommandDefinition(ForChatSql, new { chatId, userId }, cancellationToken: ct));
-
-    /// <summary><see cref="ForChatAsync"/>'s statement (parameters @chatId, @userId), also run in a turn's one batch of reads.</summary>
+    /// <summary>The connection a chat's turn uses: the chat's own, else the user's default; no row when neither exists
+    /// (then the site default applies). Parameters @chatId, @userId; run in a turn's one batch of reads.</summary>
     public static readonly string ForChatSql = $"""
         select {string.Join(", ", SecretColumns.Split(',', StringSplitOptions.TrimEntries).Select(col => "l." + col))}
         from interaction.chats ch

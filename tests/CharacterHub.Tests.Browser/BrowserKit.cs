@@ -33,6 +33,17 @@ internal static class BrowserKit
     public const string End =
         "data: {\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
 
+    /// <summary>Creates a character through the editor and presses "Chat" on it; the page ends on the new chat.</summary>
+    public static async Task StartChatWithNewCharacterAsync(IPage page, string baseUrl, string name, string firstMessage)
+    {
+        await page.GotoAsync(baseUrl.TrimEnd('/') + "/characters/new");
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync(name);
+        await page.Locator("#Form_FirstMessage").FillAsync(firstMessage);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create character" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Chat", Exact = true }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/chats/\\d+$"));
+    }
+
     /// <summary>Registers <paramref name="username"/> through the sign-up form and waits for the welcome.</summary>
     public static async Task RegisterAsync(IPage page, string baseUrl, string username)
     {

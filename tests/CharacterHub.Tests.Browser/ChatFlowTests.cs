@@ -27,8 +27,8 @@ public sealed class ChatFlowTests : BrowserTest
     [OneTimeSetUp]
     public async Task StartHostsAsync()
     {
-        string started;
-        (upstream, started) = await BrowserKit.StartUpstreamAsync(upstream =>
+        string upstreamUrl;
+        (upstream, upstreamUrl) = await BrowserKit.StartUpstreamAsync(upstream =>
         {
             upstream.MapPost("/v1/chat/completions", async (HttpContext http) =>
             {
@@ -45,7 +45,6 @@ public sealed class ChatFlowTests : BrowserTest
                 await http.Response.WriteAsync(BrowserKit.End, http.RequestAborted);
             });
         });
-        var upstreamUrl = started;
         chatApp = await TestApp.StartAsync(BrowserFixture.Database.ConnectionString, settings: new Dictionary<string, string?>
         {
             ["Llm:BaseUrl"] = upstreamUrl, ["Llm:Model"] = "slow-model",
@@ -66,13 +65,7 @@ public sealed class ChatFlowTests : BrowserTest
     {
         await BrowserKit.RegisterAsync(Page, At("/"), "chatter");
 
-        await Page.GotoAsync(At("/characters/new"));
-        await Page.GetByLabel("Name", new() { Exact = true }).FillAsync("Captain Rell");
-        await Page.Locator("#Form_FirstMessage").FillAsync("*looks up from the map* \"Another stowaway?\"");
-        await Page.GetByRole(AriaRole.Button, new() { Name = "Create character" }).ClickAsync();
-        await Page.GetByRole(AriaRole.Button, new() { Name = "Chat", Exact = true }).ClickAsync();
-
-        await Expect(Page).ToHaveURLAsync(new Regex("/chats/\\d+$"));
+        await BrowserKit.StartChatWithNewCharacterAsync(Page, At("/"), "Captain Rell", "*looks up from the map* \"Another stowaway?\"");
         var greeting = Page.Locator("article.chat-message.assistant").First;
         await Expect(greeting.Locator("em")).ToHaveTextAsync("looks up from the map");
         await Expect(greeting.Locator(".rp-speech")).ToHaveTextAsync("\"Another stowaway?\"");

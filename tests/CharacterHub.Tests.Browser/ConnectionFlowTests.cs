@@ -28,8 +28,7 @@ public sealed class ConnectionFlowTests : BrowserTest
     [OneTimeSetUp]
     public async Task StartHostsAsync()
     {
-        string started;
-        (upstream, started) = await BrowserKit.StartUpstreamAsync(upstream =>
+        (upstream, upstreamUrl) = await BrowserKit.StartUpstreamAsync(upstream =>
         {
             upstream.MapGet("/v1/models", () => Results.Text(
                 """{"object":"list","data":[{"id":"tiny-llama","object":"model","created":0,"owned_by":"me"},{"id":"big-llama","object":"model","created":0,"owned_by":"me"}]}""",
@@ -42,7 +41,6 @@ public sealed class ConnectionFlowTests : BrowserTest
                 await http.Response.WriteAsync(BrowserKit.Chunk("Hello from my own server.") + BrowserKit.End);
             });
         });
-        upstreamUrl = started;
         app = await TestApp.StartAsync(BrowserFixture.Database.ConnectionString, settings: new Dictionary<string, string?>
         {
             ["Llm:AllowPrivateEndpoints"] = "true",
@@ -86,12 +84,7 @@ public sealed class ConnectionFlowTests : BrowserTest
         Assert.That(await Page.ContentAsync(), Does.Not.Contain("sk-browser-secret"));
         await Screenshot("saved");
 
-        await Page.GotoAsync(At("/characters/new"));
-        await Page.GetByLabel("Name", new() { Exact = true }).FillAsync("Rell");
-        await Page.Locator("#Form_FirstMessage").FillAsync("Ahoy.");
-        await Page.GetByRole(AriaRole.Button, new() { Name = "Create character" }).ClickAsync();
-        await Page.GetByRole(AriaRole.Button, new() { Name = "Chat", Exact = true }).ClickAsync();
-        await Expect(Page).ToHaveURLAsync(new Regex("/chats/\\d+$"));
+        await BrowserKit.StartChatWithNewCharacterAsync(Page, At("/"), "Rell", "Ahoy.");
         await Page.GetByText("Chat options").ClickAsync();
         await Expect(Page.Locator("#chat-connection option").First).ToHaveTextAsync("Default: My llama box (big-llama)");
         await Page.Locator("#chat-connection").SelectOptionAsync(new SelectOptionValue { Label = "My llama box (big-llama)" });

@@ -25,8 +25,8 @@ public sealed class PromptToolsFlowTests : BrowserTest
     [OneTimeSetUp]
     public async Task StartHostsAsync()
     {
-        string started;
-        (upstream, started) = await BrowserKit.StartUpstreamAsync(upstream =>
+        string upstreamUrl;
+        (upstream, upstreamUrl) = await BrowserKit.StartUpstreamAsync(upstream =>
         {
             upstream.MapPost("/v1/chat/completions", async (HttpContext http) =>
             {
@@ -39,7 +39,6 @@ public sealed class PromptToolsFlowTests : BrowserTest
                 await http.Response.WriteAsync(BrowserKit.End, http.RequestAborted);
             });
         });
-        var upstreamUrl = started;
         app = await TestApp.StartAsync(BrowserFixture.Database.ConnectionString, settings: new Dictionary<string, string?>
         {
             ["Llm:BaseUrl"] = upstreamUrl, ["Llm:Model"] = "tiny-model",
@@ -60,12 +59,7 @@ public sealed class PromptToolsFlowTests : BrowserTest
     {
         await BrowserKit.RegisterAsync(Page, At("/"), "drafter");
 
-        await Page.GotoAsync(At("/characters/new"));
-        await Page.GetByLabel("Name", new() { Exact = true }).FillAsync("Pip");
-        await Page.Locator("#Form_FirstMessage").FillAsync("Hello :smile:");
-        await Page.GetByRole(AriaRole.Button, new() { Name = "Create character" }).ClickAsync();
-        await Page.GetByRole(AriaRole.Button, new() { Name = "Chat", Exact = true }).ClickAsync();
-        await Expect(Page).ToHaveURLAsync(new Regex("/chats/\\d+$"));
+        await BrowserKit.StartChatWithNewCharacterAsync(Page, At("/"), "Pip", "Hello :smile:");
         await Expect(Page.Locator("article.chat-message.assistant .chat-text").First).ToHaveTextAsync("Hello \U0001F604");
 
         // The draft lands in the composer as plain text; nothing is sent until the person sends it.
