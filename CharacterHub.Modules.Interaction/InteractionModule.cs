@@ -19,6 +19,8 @@ public sealed class InteractionModule : IModule
         services.AddSingleton<ChatPrompting>();
         services.AddSingleton<ChatCharacters>();
         services.AddSingleton<StopSignals>();
+        services.AddSingleton<PromptRecords>();
+        services.AddHostedService(sp => sp.GetRequiredService<PromptRecords>());
         services.AddScoped<ChatGenerator>();
         services.AddSingleton<Connections.ConnectionKeys>();
         services.AddSingleton<Connections.ConnectionAddressCheck>();

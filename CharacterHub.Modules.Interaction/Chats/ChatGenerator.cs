@@ -18,7 +18,7 @@ internal sealed record GenerationOutcome(long ChatId, long MessageId, long Swipe
 /// </summary>
 internal sealed partial class ChatGenerator(
     NpgsqlDataSource db, IMediator mediator, ChatCharacters characters, LlmClientFactory factory, Connections.ChatConnectionResolver connections, ChatPrompting prompting,
-    StopSignals stopSignals, ILogger<ChatGenerator> log, GroupChats groups)
+    StopSignals stopSignals, PromptRecords records, ILogger<ChatGenerator> log, GroupChats groups)
 {
     /// <summary>How often the streaming request looks for a stop pressed on any node.</summary>
     public static readonly TimeSpan StopPollInterval = TimeSpan.FromMilliseconds(250);
@@ -27,17 +27,24 @@ internal sealed partial class ChatGenerator(
         Func<string, ValueTask> onToken, CancellationToken aborted)
     {
         GenerationClaim? claim;
+        TurnContext? turn;
+        string? prefix = null;
         await using (var connection = await db.OpenConnectionAsync(aborted))
         {
-            claim = await ChatStore.ClaimAsync(connection, chatId, messageId, userId, aborted);
+            // The claim and the turn's reads in one round trip; read per turn, so a persona, note or model switched
+            // mid-chat applies from the next reply on. Not cancelled by the browser leaving: once claimed, the reply
+            // must be finished below, whatever happens.
+            (claim, turn) = await TurnContextStore.ClaimAndLoadAsync(connection, chatId, messageId, userId, userName,
+                row => connections.Resolve(row)?.ContextSize ?? 8192, CancellationToken.None);
+            if (claim is null || turn is null) return null;
+            if (claim.ContinuesSwipeId is { } baseSwipe) prefix = await ChatStore.SwipeTextAsync(connection, baseSwipe, CancellationToken.None) ?? "";
         }
-        if (claim is null) return null;
 
         var text = new StringBuilder();
         string status = SwipeStatus.Complete, model = "", finishReason = "";
         string? reason = null, detail = null;
         int? promptTokens = null, completionTokens = null;
-        InspectedPrompt? inspected = null; // what was sent, for the prompt inspector; saved with the reply
+        InspectedPrompt? inspected = null; // what was sent, for the prompt inspector; saved after the reply
         using var stop = new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, stop.Token);
         var watcher = stopSignals.Watch(claim.SwipeId, stop);
@@ -50,15 +57,6 @@ internal sealed partial class ChatGenerator(
             }
             else
             {
-                TurnContext turn;
-                string? prefix = null;
-                await using (var connection = await db.OpenConnectionAsync(linked.Token))
-                {
-                    // Read per turn (in one round trip), so a persona, note or model switched mid-chat applies from the next reply on.
-                    turn = await TurnContextStore.LoadAsync(connection, chatId, userId, messageId, userName,
-                        row => connections.Resolve(row)?.ContextSize ?? 8192, linked.Token);
-                    if (claim.ContinuesSwipeId is { } baseSwipe) prefix = await ChatStore.SwipeTextAsync(connection, baseSwipe, linked.Token) ?? "";
-                }
                 var (persona, options, page) = (turn.Persona, turn.Options, turn.History);
                 var characterName = string.IsNullOrWhiteSpace(character.Nickname) ? character.Name : character.Nickname;
                 // In a group chat the speaker's card carries the group and the others' lines carry their names.
@@ -136,11 +134,13 @@ internal sealed partial class ChatGenerator(
             log.LogInformation("Chat {ChatId} message {MessageId}: the browser went away after {Chars} characters", chatId, messageId, text.Length);
         var content = text.ToString();
         // Saved whatever happened to the request: the reader may be gone, the words are not.
+        bool finished;
         await using (var connection = await db.OpenConnectionAsync(CancellationToken.None))
         {
-            await ChatStore.FinishAsync(connection, chatId, claim.SwipeId, content, status, reason, detail, model,
-                finishReason.Length == 0 ? null : finishReason, promptTokens, completionTokens, inspected?.ToJson());
+            finished = await ChatStore.FinishAsync(connection, chatId, claim.SwipeId, content, status, reason, detail, model,
+                finishReason.Length == 0 ? null : finishReason, promptTokens, completionTokens);
         }
+        if (finished && inspected is not null) records.Save(claim.SwipeId, inspected);
         // A group turn goes on with the next queued speaker (before "done", so the page finds its pending reply).
         if (claim is { Kind: "reply", Queued: true })
         {

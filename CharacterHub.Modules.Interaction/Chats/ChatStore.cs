@@ -133,11 +133,11 @@ internal static class ChatStore
 
     /// <summary>
     /// Takes the message's pending swipe for this request. The conditional update is the lock: of two requests (a
-    /// reconnecting EventSource, a second node) only one gets the row, so a reply is never generated twice.
+    /// reconnecting EventSource, a second node) only one gets the row, so a reply is never generated twice. Parameters <c>@chatId</c>, <c>@messageId</c>, <c>@userId</c>; no row when someone else claimed it, it was
+    /// stopped, or the chat is not the user's. A turn runs it with its reads (<see cref="TurnContextStore"/>).
     /// </summary>
-    public static Task<GenerationClaim?> ClaimAsync(NpgsqlConnection c, long chatId, long messageId, long userId, CancellationToken ct) =>
-        c.QuerySingleOrDefaultAsync<GenerationClaim>(new CommandDefinition(
-            """
+    public const string ClaimSql =
+        """
             update interaction.message_swipes s set status = 'streaming', started_at = now()
             from interaction.messages m join interaction.chats ch on ch.id = m.chat_id
                  -- This commit need not wait for its WAL flush: a claim lost in a crash leaves the swipe pending (or, if it
@@ -149,31 +149,31 @@ internal static class ChatStore
                       s.kind, s.continues_swipe_id,
                       (select count(*) from interaction.chat_members cm where cm.chat_id = ch.id) as members,
                       coalesce(ch.reply_queue_after = m.id and cardinality(ch.reply_queue) > 0, false) as queued
-            """, new { chatId, messageId, userId }, cancellationToken: ct));
+            """;
+
+    public static Task<GenerationClaim?> ClaimAsync(NpgsqlConnection c, long chatId, long messageId, long userId, CancellationToken ct) =>
+        c.QuerySingleOrDefaultAsync<GenerationClaim>(new CommandDefinition(ClaimSql, new { chatId, messageId, userId }, cancellationToken: ct));
 
     public static Task<bool> StopRequestedAsync(NpgsqlConnection c, long swipeId, CancellationToken ct) =>
         c.ExecuteScalarAsync<bool>(new CommandDefinition(
             "select stop_requested from interaction.message_swipes where id = @swipeId", new { swipeId }, cancellationToken: ct));
 
     /// <summary>Writes the swipe's text once, when its generation ends (the only write of a swipe's content), and
-    /// moves the chat up the list, in one statement: one commit (one WAL flush) instead of two. <paramref name="prompt"/>
-    /// (the inspector's JSON of what was sent) rides in the same statement.</summary>
-    public static Task FinishAsync(NpgsqlConnection c, long chatId, long swipeId, string content, string status, string? reason, string? detail,
-        string? model, string? finishReason, int? promptTokens, int? completionTokens, string? prompt = null) =>
-        c.ExecuteAsync(new CommandDefinition(
+    /// moves the chat up the list, in one statement: one commit (one WAL flush) instead of two. True when this call
+    /// finished the swipe (false: it was already finished, or its chat is gone). The prompt inspector's record is
+    /// saved apart from it, by <see cref="PromptRecords"/>.</summary>
+    public static async Task<bool> FinishAsync(NpgsqlConnection c, long chatId, long swipeId, string content, string status, string? reason, string? detail,
+        string? model, string? finishReason, int? promptTokens, int? completionTokens) =>
+        await c.ExecuteAsync(new CommandDefinition(
             """
             with finished as (
                 update interaction.message_swipes
                 set content = @content, status = @status, reason = @reason, detail = @detail, model = @model,
                     finish_reason = @finishReason, prompt_tokens = @promptTokens, completion_tokens = @completionTokens, finished_at = now()
                 where id = @swipeId and status in ('pending', 'streaming')
-                returning id),
-            inspected as (
-                insert into interaction.swipe_prompts (swipe_id, prompt)
-                select id, cast(@prompt as jsonb) from finished where cast(@prompt as jsonb) is not null
-                on conflict (swipe_id) do nothing)
+                returning id)
             update interaction.chats set last_message_at = now() where id = @chatId and exists (select 1 from finished)
-            """, new { chatId, swipeId, content, status, reason, detail, model, finishReason, promptTokens, completionTokens, prompt }));
+            """, new { chatId, swipeId, content, status, reason, detail, model, finishReason, promptTokens, completionTokens })) > 0;
 
     /// <summary>The text a continuation starts from: the base swipe with its latest revision.</summary>
     public static Task<string?> SwipeTextAsync(NpgsqlConnection c, long swipeId, CancellationToken ct) =>

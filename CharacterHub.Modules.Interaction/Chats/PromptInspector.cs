@@ -85,7 +85,7 @@ internal sealed record PromptInspection(ChatMessageView Message, InspectedPrompt
 
 internal sealed record GetPromptInspection(long ChatId, long UserId, long MessageId) : IQuery<PromptInspection?>;
 
-internal sealed class GetPromptInspectionHandler(NpgsqlDataSource db) : IQueryHandler<GetPromptInspection, PromptInspection?>
+internal sealed class GetPromptInspectionHandler(NpgsqlDataSource db, PromptRecords records) : IQueryHandler<GetPromptInspection, PromptInspection?>
 {
     public async ValueTask<PromptInspection?> Handle(GetPromptInspection query, CancellationToken ct)
     {
@@ -93,6 +93,8 @@ internal sealed class GetPromptInspectionHandler(NpgsqlDataSource db) : IQueryHa
         if (await ChatStore.GetChatAsync(connection, query.ChatId, query.UserId, ct: ct) is null) return null;
         var message = await ChatStore.MessageAsync(connection, query.ChatId, query.MessageId, ct: ct);
         if (message is null) return null;
+        // A reply that finished a moment ago may still have its record queued in this process.
+        await records.WhenSavedAsync(message.SwipeId, TimeSpan.FromSeconds(2), ct);
         var json = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
             "select prompt::text from interaction.swipe_prompts where swipe_id = @SwipeId", new { message.SwipeId }, cancellationToken: ct));
         return new PromptInspection(message, InspectedPrompt.FromJson(json));

@@ -15,6 +15,9 @@ internal static class TurnContextStore
     private static readonly string Sql = string.Join(";\n",
         PersonaStore.ForChatSql, ChatPromptStore.ForTurnSql, ConnectionStore.ForChatSql, ChatStore.HistorySql);
 
+    // A reply's turn claims its swipe in the same round trip (one implicit transaction: the reads see the claim's chat).
+    private static readonly string ClaimAndReadSql = ChatStore.ClaimSql + ";\n" + Sql;
+
     /// <summary>The first read takes this many messages; most chats' context is full long before that.</summary>
     public const int FirstWindow = 60;
 
@@ -28,18 +31,34 @@ internal static class TurnContextStore
     public static async Task<TurnContext> LoadAsync(NpgsqlConnection c, long chatId, long userId, long before, string userName,
         Func<ConnectionSecretRow?, int> contextTokens, CancellationToken ct)
     {
-        ChatPersona persona;
-        ChatPromptOptions options;
-        ConnectionSecretRow? connection;
-        List<ChatMessageView> history;
-        await using (var grid = await c.QueryMultipleAsync(new CommandDefinition(Sql,
-            new { chatId, userId, before, limit = FirstWindow }, cancellationToken: ct)))
-        {
-            persona = await grid.ReadSingleOrDefaultAsync<ChatPersona>() ?? new ChatPersona(null, userName, "", null);
-            options = await grid.ReadSingleOrDefaultAsync<ChatPromptOptions>() ?? ChatPromptOptions.Default;
-            connection = await grid.ReadSingleOrDefaultAsync<ConnectionSecretRow>();
-            history = (await grid.ReadAsync<ChatMessageView>()).AsList();
-        }
+        await using var grid = await c.QueryMultipleAsync(new CommandDefinition(Sql,
+            new { chatId, userId, before, limit = FirstWindow }, cancellationToken: ct));
+        return await ReadAsync(grid, c, chatId, userId, userName, contextTokens, ct);
+    }
+
+    /// <summary>
+    /// Claims the reply <paramref name="messageId"/> (see <see cref="ChatStore.ClaimSql"/>) and reads its turn's
+    /// context in one round trip. No claim (someone else has it, or it was stopped): (null, null), and the reads are
+    /// thrown away.
+    /// </summary>
+    public static async Task<(GenerationClaim? Claim, TurnContext? Turn)> ClaimAndLoadAsync(NpgsqlConnection c, long chatId, long messageId,
+        long userId, string userName, Func<ConnectionSecretRow?, int> contextTokens, CancellationToken ct)
+    {
+        await using var grid = await c.QueryMultipleAsync(new CommandDefinition(ClaimAndReadSql,
+            new { chatId, userId, messageId, before = messageId, limit = FirstWindow }, cancellationToken: ct));
+        var claim = await grid.ReadSingleOrDefaultAsync<GenerationClaim>();
+        var turn = await ReadAsync(grid, c, chatId, userId, userName, contextTokens, ct);
+        return claim is null ? (null, null) : (claim, turn);
+    }
+
+    private static async Task<TurnContext> ReadAsync(SqlMapper.GridReader grid, NpgsqlConnection c, long chatId, long userId, string userName,
+        Func<ConnectionSecretRow?, int> contextTokens, CancellationToken ct)
+    {
+        var persona = await grid.ReadSingleOrDefaultAsync<ChatPersona>() ?? new ChatPersona(null, userName, "", null);
+        var options = await grid.ReadSingleOrDefaultAsync<ChatPromptOptions>() ?? ChatPromptOptions.Default;
+        var connection = await grid.ReadSingleOrDefaultAsync<ConnectionSecretRow>();
+        var history = (await grid.ReadAsync<ChatMessageView>()).AsList();
+        await grid.DisposeAsync();
         if (history.Count == FirstWindow && history.Sum(m => (long)m.Content.Length) < contextTokens(connection) * 5L)
         {
             history.AddRange(await c.QueryAsync<ChatMessageView>(new CommandDefinition(ChatStore.HistorySql,
