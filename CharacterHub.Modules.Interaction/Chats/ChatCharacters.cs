@@ -17,6 +17,12 @@ internal sealed class ChatCharacters
     private const int Capacity = 256;
     private readonly ConcurrentDictionary<long, ChatCharacter> byId = new();
 
+    /// <summary>The name a chat shows for a character this process has read lately (nickname first), without asking
+    /// the database; null when it has not. For display only (at most one turn stale): every turn checks the version
+    /// and the user's access before it uses a card.</summary>
+    public string? CachedDisplayName(long characterId) =>
+        byId.TryGetValue(characterId, out var c) ? (string.IsNullOrWhiteSpace(c.Nickname) ? c.Name : c.Nickname) : null;
+
     public async ValueTask<ChatCharacter?> GetAsync(IMediator mediator, long characterId, long userId, CancellationToken ct)
     {
         var stamp = await mediator.Send(new GetCharacterChatVersion(characterId, userId), ct);

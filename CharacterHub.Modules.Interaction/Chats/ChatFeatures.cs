@@ -100,7 +100,10 @@ internal sealed class GetChatMessageHandler(NpgsqlDataSource db) : IQueryHandler
 }
 
 /// <summary><see cref="Reply"/> is null when nobody replies (a group chat whose members are all muted).</summary>
-internal sealed record SentMessage(long ChatId, long CharacterId, ChatMessageView UserMessage, ChatMessageView? Reply);
+/// <summary>A sent message and the reply it started. <see cref="PersonaName"/> is who the user speaks as in this chat
+/// (null: no persona, the account name); <see cref="Group"/> tells a group chat.</summary>
+internal sealed record SentMessage(long ChatId, long CharacterId, ChatMessageView UserMessage, ChatMessageView? Reply,
+    string? PersonaName = null, bool Group = false);
 
 internal abstract record SendOutcome
 {
@@ -124,12 +127,16 @@ internal sealed class SendMessageHandler(NpgsqlDataSource db, GroupChats groups)
     private const string Sql = """
         with chat as (
             select c.id, c.character_id,
+                   -- Who the user speaks as (the chat's persona, else the default), for the fragment the page shows.
+                   (select p.name from interaction.personas p
+                    where p.user_id = c.user_id
+                      and p.id = coalesce(c.persona_id, (select d.id from interaction.personas d where d.user_id = c.user_id and d.is_default))) as persona_name,
                    (select count(*) from interaction.chat_members cm where cm.chat_id = c.id) as members,
                    coalesce((select cm.character_id from interaction.chat_members cm where cm.chat_id = c.id order by cm.position limit 1),
                             c.character_id) as speaker
             from interaction.chats c where c.id = @ChatId and c.user_id = @UserId),
         ids as materialized (
-            select chat.id as chat_id, chat.character_id, chat.members, chat.speaker,
+            select chat.id as chat_id, chat.character_id, chat.members, chat.speaker, chat.persona_name,
                    nextval(pg_get_serial_sequence('interaction.messages', 'id')) as user_message,
                    nextval(pg_get_serial_sequence('interaction.message_swipes', 'id')) as user_swipe
             from chat),
@@ -158,12 +165,12 @@ internal sealed class SendMessageHandler(NpgsqlDataSource db, GroupChats groups)
         recorded as (
             insert into interaction.character_interactions (character_id, user_id, conversation_id, interaction_type)
             select character_id, @UserId, chat_id, 'message' from ids)
-        select i.chat_id, i.character_id, i.members, i.speaker, i.user_message, i.user_swipe, r.reply_message, r.reply_swipe,
+        select i.chat_id, i.character_id, i.members, i.speaker, i.persona_name, i.user_message, i.user_swipe, r.reply_message, r.reply_swipe,
                now() as created_at
         from ids i left join reply_ids r on true
         """;
 
-    private sealed record Sent(long ChatId, long CharacterId, long Members, long Speaker, long UserMessage, long UserSwipe,
+    private sealed record Sent(long ChatId, long CharacterId, long Members, long Speaker, string? PersonaName, long UserMessage, long UserSwipe,
         long? ReplyMessage, long? ReplySwipe, DateTimeOffset CreatedAt);
 
     public async ValueTask<SendOutcome> Handle(SendMessage command, CancellationToken ct)
@@ -197,7 +204,7 @@ internal sealed class SendMessageHandler(NpgsqlDataSource db, GroupChats groups)
             }
             reply = groupReply is { } r ? await ChatStore.MessageAsync(connection, chat.Id, r, ct: ct) : null;
         }
-        return new SendOutcome.Sent(new SentMessage(sent.ChatId, reply?.CharacterId ?? sent.CharacterId, user, reply));
+        return new SendOutcome.Sent(new SentMessage(sent.ChatId, reply?.CharacterId ?? sent.CharacterId, user, reply, sent.PersonaName, sent.Members > 1));
     }
 }
 

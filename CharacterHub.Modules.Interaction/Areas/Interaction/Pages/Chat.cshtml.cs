@@ -20,7 +20,7 @@ internal sealed record ChatOlderItems(long ChatId, string CharacterName, string 
 /// <summary>The chat page and its htmx actions. Each action answers the fragment htmx swaps, or a redirect back to the
 /// page when the browser posted without htmx.</summary>
 [Authorize]
-internal sealed class ChatModel(IMediator mediator, ICurrentUser me) : PageModel
+internal sealed class ChatModel(IMediator mediator, ICurrentUser me, ChatCharacters characters) : PageModel
 {
     public ChatPage Chat { get; private set; } = null!;
 
@@ -77,6 +77,13 @@ internal sealed class ChatModel(IMediator mediator, ICurrentUser me) : PageModel
                 return Content(System.Net.WebUtility.HtmlEncode(invalid.Problem), "text/html; charset=utf-8");
         }
         if (!Request.IsHtmx() || outcome is not SendOutcome.Sent sent) return Redirect($"/chats/{id}");
+        // A one-character chat: the send already knows who speaks, so the fragment goes out without another read
+        // (the time before the reply's stream can start is the time the user waits for the first word).
+        if (sent.Message is { Group: false, Reply: { } single } && characters.CachedDisplayName(sent.Message.CharacterId) is { } name)
+        {
+            var speaksAs = sent.Message.PersonaName ?? AccountName;
+            return Partial("_ChatTurn", new List<ChatMessageItem> { new(id, name, speaksAs, sent.Message.UserMessage), new(id, name, speaksAs, single) });
+        }
         if (await Names(id, ct) is not var (character, user, group)) return NotFound();
         var turn = new List<ChatMessageItem> { new(id, character, user, sent.Message.UserMessage) };
         if (sent.Message.Reply is { } reply) turn.Add(new ChatMessageItem(id, character, user, reply, group.SpeakerOf(reply)));
