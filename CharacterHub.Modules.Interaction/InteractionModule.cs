@@ -24,6 +24,7 @@ public sealed class InteractionModule : IModule
         services.AddScoped<ChatGenerator>();
         services.AddSingleton<Connections.ConnectionKeys>();
         services.AddSingleton<Connections.ConnectionAddressCheck>();
+        services.AddSingleton<Connections.ConnectionTestLimiter>();
         services.AddSingleton<Connections.ChatConnectionResolver>();
         services.AddScoped<GroupChats>();
     }
@@ -33,6 +34,7 @@ public sealed class InteractionModule : IModule
         ChatEndpoints.Map(app, api);
         ChatExport.Map(app);
         Personas.PersonaEndpoints.Map(app);
+        Connections.ConnectionsApi.Map(api);
     }
 
     public IEnumerable<RecurringJobDefinition> RecurringJobs =>

@@ -27,6 +27,7 @@ internal sealed class ChatConnectionResolver(ConnectionKeys keys, LlmSiteSetting
         return new LlmConnection(row.BaseUrl, apiKey, row.Model)
         {
             ContextSize = row.ContextSize,
+            MaxTokensField = ConnectionRules.ParseMaxTokensField(row.MaxTokensField) ?? LlmMaxTokensField.MaxTokens,
             Timeout = site.DefaultConnection?.Timeout ?? LlmConnection.DefaultTimeout,
             StallTimeout = site.DefaultConnection?.StallTimeout ?? LlmConnection.DefaultStallTimeout,
             DefaultSampling = new LlmSampling

@@ -20,26 +20,44 @@ internal sealed class ListConnectionsHandler(NpgsqlDataSource db) : IQueryHandle
     }
 }
 
+internal sealed record GetConnection(long UserId, long ConnectionId) : IQuery<ConnectionView?>;
+
+internal sealed class GetConnectionHandler(NpgsqlDataSource db) : IQueryHandler<GetConnection, ConnectionView?>
+{
+    public async ValueTask<ConnectionView?> Handle(GetConnection query, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await ConnectionStore.GetAsync(connection, query.ConnectionId, query.UserId, ct);
+    }
+}
+
 /// <summary>The connection form as typed: every field a string, so a wrong type is a message beside the field rather
-/// than a binding failure. <see cref="ApiKey"/> blank keeps the saved key; <see cref="ClearApiKey"/> removes it.</summary>
+/// than a binding failure. <see cref="ApiKey"/> blank keeps the saved key; <see cref="ClearApiKey"/> removes it.
+/// <see cref="MaxTokensField"/> is the wire name of the reply-limit field ("max_tokens" or "max_completion_tokens";
+/// blank is "max_tokens").</summary>
 internal sealed record ConnectionInput(
     string Name, string BaseUrl, string ApiKey, bool ClearApiKey, string Model, string ContextSize, string Temperature,
-    string TopP, string MaxTokens, string FrequencyPenalty, string PresencePenalty, string Stop, bool MakeDefault)
+    string TopP, string MaxTokens, string MaxTokensField, string FrequencyPenalty, string PresencePenalty, string Stop, bool MakeDefault)
 {
     public static ConnectionInput From(ConnectionView c) => new(c.Name, c.BaseUrl, "", false, c.Model,
         c.ContextSize.ToString(CultureInfo.InvariantCulture), Text(c.Temperature), Text(c.TopP),
-        c.MaxTokens?.ToString(CultureInfo.InvariantCulture) ?? "", Text(c.FrequencyPenalty), Text(c.PresencePenalty),
+        c.MaxTokens?.ToString(CultureInfo.InvariantCulture) ?? "", c.MaxTokensField, Text(c.FrequencyPenalty), Text(c.PresencePenalty),
         ConnectionRules.StopText(c.StopStrings), c.IsDefault);
 
     public static ConnectionInput Empty(bool makeDefault) =>
-        new("", "", "", false, "", ConnectionRules.DefaultContextSize.ToString(CultureInfo.InvariantCulture), "", "", "", "", "", "", makeDefault);
+        new("", "", "", false, "", ConnectionRules.DefaultContextSize.ToString(CultureInfo.InvariantCulture), "", "", "",
+            ConnectionRules.MaxTokensFieldName, "", "", "", makeDefault);
 
     private static string Text(double? value) => value?.ToString("0.###", CultureInfo.InvariantCulture) ?? "";
 }
 
 /// <summary>A valid form, parsed.</summary>
 internal sealed record ConnectionValues(string Name, string BaseUrl, string? ApiKey, string Model, int ContextSize, double? Temperature,
-    double? TopP, int? MaxTokens, double? FrequencyPenalty, double? PresencePenalty, string[] Stop);
+    double? TopP, int? MaxTokens, LlmMaxTokensField MaxTokensField, double? FrequencyPenalty, double? PresencePenalty, string[] Stop)
+{
+    /// <summary>The wire name, as stored in <c>max_tokens_field</c>.</summary>
+    public string MaxTokensFieldName => ConnectionRules.NameOf(MaxTokensField);
+}
 
 /// <summary>The limits of a connection and the parsing of the form, shared by save and the page's field hints.</summary>
 internal static class ConnectionRules
@@ -47,6 +65,22 @@ internal static class ConnectionRules
     public const int MaxNameLength = 64, MaxBaseUrlLength = 2048, MaxApiKeyLength = 4096, MaxModelLength = 200;
     public const int MinContextSize = 512, MaxContextSize = 2_000_000, DefaultContextSize = 8192;
     public const int MaxReplyTokens = 100_000, MaxStopStrings = 8, MaxStopLength = 50;
+
+    /// <summary>The reply-limit field's names as they go out on the wire, in the database, the form and the API.</summary>
+    public const string MaxTokensFieldName = "max_tokens", MaxCompletionTokensFieldName = "max_completion_tokens";
+
+    public static string NameOf(LlmMaxTokensField field) =>
+        field == LlmMaxTokensField.MaxCompletionTokens ? MaxCompletionTokensFieldName : MaxTokensFieldName;
+
+    /// <summary>The field for a wire name; blank is the default (<c>max_tokens</c>); null for anything else.</summary>
+    public static LlmMaxTokensField? ParseMaxTokensField(string? text) => text?.Trim() switch
+    {
+        null or "" or MaxTokensFieldName => LlmMaxTokensField.MaxTokens,
+        MaxCompletionTokensFieldName => LlmMaxTokensField.MaxCompletionTokens,
+        _ => null,
+    };
+
+    public const string StopControlMessage = "Stop strings cannot contain control characters other than line breaks (\\n) and tabs (\\t).";
 
     /// <summary>Stop strings are typed one per line; <c>\n</c> and <c>\t</c> stand for a line break and a tab (a stop
     /// string such as "\nUser:" is common) and <c>\\</c> for a backslash.</summary>
@@ -100,6 +134,9 @@ internal static class ConnectionRules
         var temperature = Real(errors, "Temperature", input.Temperature, 0, 2, "Temperature");
         var topP = Real(errors, "TopP", input.TopP, 0, 1, "Top P");
         var maxTokens = Int(errors, "MaxTokens", input.MaxTokens, 1, MaxReplyTokens, "Max tokens", null);
+        var maxTokensField = ParseMaxTokensField(input.MaxTokensField);
+        if (maxTokensField is null)
+            errors.Add("MaxTokensField", $"The reply limit is sent as \"{MaxTokensFieldName}\" or \"{MaxCompletionTokensFieldName}\".");
         var frequency = Real(errors, "FrequencyPenalty", input.FrequencyPenalty, -2, 2, "The frequency penalty");
         var presence = Real(errors, "PresencePenalty", input.PresencePenalty, -2, 2, "The presence penalty");
 
@@ -108,12 +145,12 @@ internal static class ConnectionRules
         else if (stop.FirstOrDefault(s => s.Length > MaxStopLength) is { } tooLong)
             errors.Add("Stop", $"A stop string can be at most {MaxStopLength} characters; \"{Shorten(tooLong)}\" is {tooLong.Length}.");
         else if (stop.Any(s => s.Any(ch => char.IsControl(ch) && ch is not '\n' and not '\t')))
-            errors.Add("Stop", "Stop strings cannot contain control characters other than line breaks (\\n) and tabs (\\t).");
+            errors.Add("Stop", StopControlMessage);
         else if (stop.Distinct(StringComparer.Ordinal).Count() != stop.Length) errors.Add("Stop", "Each stop string only once.");
 
         if (!errors.IsEmpty) return (null, errors);
         return (new ConnectionValues(name, baseUrl, apiKey.Length == 0 ? null : apiKey, model, contextSize, temperature, topP,
-            maxTokens, frequency, presence, stop), errors);
+            maxTokens, maxTokensField!.Value, frequency, presence, stop), errors);
     }
 
     private static string Shorten(string s) => s.Length > 20 ? s[..20] + "…" : s;
@@ -172,16 +209,16 @@ internal sealed class SaveConnectionHandler(NpgsqlDataSource db, ConnectionKeys 
 {
     private const string InsertSql = """
         insert into interaction.llm_connections (user_id, name, base_url, api_key_protected, model, context_size, temperature,
-            top_p, max_tokens, frequency_penalty, presence_penalty, stop_strings, is_default)
-        values (@UserId, @Name, @BaseUrl, @ProtectedKey, @Model, @ContextSize, @Temperature, @TopP, @MaxTokens, @FrequencyPenalty,
-            @PresencePenalty, @Stop, @MakeDefault)
+            top_p, max_tokens, max_tokens_field, frequency_penalty, presence_penalty, stop_strings, is_default)
+        values (@UserId, @Name, @BaseUrl, @ProtectedKey, @Model, @ContextSize, @Temperature, @TopP, @MaxTokens, @MaxTokensField,
+            @FrequencyPenalty, @PresencePenalty, @Stop, @MakeDefault)
         returning id
         """;
 
     private const string UpdateSql = """
         update interaction.llm_connections
         set name = @Name, base_url = @BaseUrl, model = @Model, context_size = @ContextSize, temperature = @Temperature, top_p = @TopP,
-            max_tokens = @MaxTokens, frequency_penalty = @FrequencyPenalty, presence_penalty = @PresencePenalty, stop_strings = @Stop,
+            max_tokens = @MaxTokens, max_tokens_field = @MaxTokensField, frequency_penalty = @FrequencyPenalty, presence_penalty = @PresencePenalty, stop_strings = @Stop,
             api_key_protected = case when @ReplaceKey then @ProtectedKey else api_key_protected end,
             is_default = @MakeDefault, version = version + 1, updated_at = now()
         where id = @ConnectionId and user_id = @UserId and version = @Version
@@ -211,7 +248,8 @@ internal sealed class SaveConnectionHandler(NpgsqlDataSource db, ConnectionKeys 
         var args = new
         {
             command.UserId, command.ConnectionId, command.Version, values.Name, values.BaseUrl, values.Model, values.ContextSize,
-            values.Temperature, values.TopP, values.MaxTokens, values.FrequencyPenalty, values.PresencePenalty, values.Stop,
+            values.Temperature, values.TopP, values.MaxTokens, MaxTokensField = values.MaxTokensFieldName, values.FrequencyPenalty,
+            values.PresencePenalty, values.Stop,
             command.Input.MakeDefault, ReplaceKey = replaceKey,
             ProtectedKey = values.ApiKey is { } key ? keys.Protect(key) : null,
         };
@@ -281,6 +319,14 @@ internal abstract record TestConnectionOutcome
     public sealed record Listed(IReadOnlyList<string> Models) : TestConnectionOutcome;
     public sealed record Failed(string Problem) : TestConnectionOutcome;
     public sealed record NotFound : TestConnectionOutcome;
+
+    /// <summary>The user has used up this minute's tests; nothing was sent anywhere.</summary>
+    public sealed record RateLimited(int PerMinute, TimeSpan RetryAfter) : TestConnectionOutcome
+    {
+        public int RetryAfterSeconds => Math.Max(1, (int)Math.Ceiling(RetryAfter.TotalSeconds));
+
+        public string Problem => $"You can test connections {PerMinute} times a minute. Wait {RetryAfterSeconds} s, then try again.";
+    }
 }
 
 /// <summary>
@@ -291,7 +337,7 @@ internal sealed record TestConnection(long UserId, long? ConnectionId, string Ba
     : ICommand<TestConnectionOutcome>;
 
 internal sealed class TestConnectionHandler(NpgsqlDataSource db, ConnectionKeys keys, ConnectionAddressCheck addresses,
-    LlmClientFactory factory, LlmSiteSettings site) : ICommandHandler<TestConnection, TestConnectionOutcome>
+    LlmClientFactory factory, LlmSiteSettings site, ConnectionTestLimiter limiter) : ICommandHandler<TestConnection, TestConnectionOutcome>
 {
     /// <summary>A settings page waits for this answer; a server that has not listed its models by then will not.</summary>
     private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(15);
@@ -315,6 +361,9 @@ internal sealed class TestConnectionHandler(NpgsqlDataSource db, ConnectionKeys 
         if (apiKey.Length > ConnectionRules.MaxApiKeyLength || apiKey.Any(ch => char.IsWhiteSpace(ch) || char.IsControl(ch)))
             return new TestConnectionOutcome.Failed("The API key is not valid: it must be one line without spaces, at most 4,096 characters.");
         if (EndpointGuard.CheckUrlSyntax(baseUrl) is { } syntax) return new TestConnectionOutcome.Failed(syntax);
+        // Counted from here on: a typo caught above costs nothing, while the host lookup and the request below go out
+        // to an address the user chose.
+        if (limiter.TryTake(command.UserId) is { } wait) return new TestConnectionOutcome.RateLimited(limiter.PerMinute, wait);
         if (await addresses.ProblemAsync(baseUrl, ct) is { } refused) return new TestConnectionOutcome.Failed(refused);
 
         var timeout = site.DefaultConnection?.Timeout is { } t && t < MaxWait ? t : MaxWait;

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using CharacterHub.Modules.Interaction.Llm;
 using Dapper;
 using Microsoft.AspNetCore.DataProtection;
 using Npgsql;
@@ -11,11 +12,16 @@ namespace CharacterHub.Modules.Interaction.Connections;
 /// </summary>
 internal sealed record ConnectionView(long Id, string Name, string BaseUrl, bool HasApiKey, string Model, int ContextSize,
     double? Temperature, double? TopP, int? MaxTokens, double? FrequencyPenalty, double? PresencePenalty, string[] StopStrings,
-    bool IsDefault, int Version, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+    bool IsDefault, int Version, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string MaxTokensField)
+{
+    /// <summary>The field the reply limit goes out as (<c>max_tokens_field</c> holds only the two known names).</summary>
+    public LlmMaxTokensField ReplyLimitField => ConnectionRules.ParseMaxTokensField(MaxTokensField) ?? LlmMaxTokensField.MaxTokens;
+}
 
 /// <summary>What a turn needs: the view plus the protected key, read only by the resolver and "test connection".</summary>
 internal sealed record ConnectionSecretRow(long Id, string BaseUrl, string? ApiKeyProtected, string Model, int ContextSize,
-    double? Temperature, double? TopP, int? MaxTokens, double? FrequencyPenalty, double? PresencePenalty, string[] StopStrings);
+    double? Temperature, double? TopP, int? MaxTokens, double? FrequencyPenalty, double? PresencePenalty, string[] StopStrings,
+    string MaxTokensField);
 
 /// <summary>Encrypts API keys with ASP.NET Data Protection (its key ring is persisted in the database by the host, so
 /// every node can read what another wrote).</summary>
@@ -45,13 +51,14 @@ internal static class ConnectionStore
 {
     private const string ViewColumns = """
         select id, name, base_url, api_key_protected is not null as has_api_key, model, context_size, temperature, top_p,
-               max_tokens, frequency_penalty, presence_penalty, stop_strings, is_default, version, created_at, updated_at
+               max_tokens, frequency_penalty, presence_penalty, stop_strings, is_default, version, created_at, updated_at,
+               max_tokens_field
         from interaction.llm_connections
         """;
 
     public const string SecretColumns = """
         id, base_url, api_key_protected, model, context_size, temperature, top_p, max_tokens, frequency_penalty,
-        presence_penalty, stop_strings
+        presence_penalty, stop_strings, max_tokens_field
         """;
 
     public static async Task<IReadOnlyList<ConnectionView>> ListAsync(NpgsqlConnection c, long userId, CancellationToken ct) =>

@@ -38,6 +38,8 @@ public sealed class TestApp : IAsyncDisposable
             "--RateLimits:LoginPerMinute=100000",
             "--RateLimits:ImportPerMinute=100000",
             "--RateLimits:GenerationPerMinute=100000",
+            // Counted per user id, and Respawn hands the same ids out again in every test.
+            "--RateLimits:ConnectionTestPerMinute=100000",
             "--Jobs:WorkerCount=1",
             "--Logging:LogLevel:Default=Warning",
         };

@@ -56,7 +56,7 @@ internal sealed class ConnectionsModel(IMediator mediator, ICurrentUser me, LlmS
 
     public async Task<IActionResult> OnPostSaveAsync(string? connectionId, string? version, string? name, string? baseUrl, string? apiKey,
         string? clearApiKey, string? model, string? contextSize, string? temperature, string? topP, string? maxTokens,
-        string? frequencyPenalty, string? presencePenalty, string? stop, string? makeDefault, CancellationToken ct)
+        string? maxTokensField, string? frequencyPenalty, string? presencePenalty, string? stop, string? makeDefault, CancellationToken ct)
     {
         long? id = null;
         if (!string.IsNullOrEmpty(connectionId))
@@ -66,7 +66,7 @@ internal sealed class ConnectionsModel(IMediator mediator, ICurrentUser me, LlmS
         }
         int? expected = int.TryParse(version, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : null;
         var input = new ConnectionInput(name ?? "", baseUrl ?? "", apiKey ?? "", Checked(clearApiKey), model ?? "", contextSize ?? "",
-            temperature ?? "", topP ?? "", maxTokens ?? "", frequencyPenalty ?? "", presencePenalty ?? "", stop ?? "", Checked(makeDefault));
+            temperature ?? "", topP ?? "", maxTokens ?? "", maxTokensField ?? "", frequencyPenalty ?? "", presencePenalty ?? "", stop ?? "", Checked(makeDefault));
         var outcome = await mediator.Send(new SaveConnection(me.Id, id, expected, input), ct);
         switch (outcome)
         {
@@ -118,6 +118,7 @@ internal sealed class ConnectionsModel(IMediator mediator, ICurrentUser me, LlmS
         var form = Request.Form;
         var input = new ConnectionInput(form["name"].ToString(), baseUrl ?? "", "", Checked(clearApiKey), form["model"].ToString(),
             form["contextSize"].ToString(), form["temperature"].ToString(), form["topP"].ToString(), form["maxTokens"].ToString(),
+            form["maxTokensField"].ToString(),
             form["frequencyPenalty"].ToString(), form["presencePenalty"].ToString(), form["stop"].ToString(), Checked(form["makeDefault"]));
         int? expected = int.TryParse(form["version"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : null;
         Form = new ConnectionForm(id, expected, input, HasSavedKey(id), new FieldErrors(), KeyNotKept: !string.IsNullOrWhiteSpace(apiKey));
