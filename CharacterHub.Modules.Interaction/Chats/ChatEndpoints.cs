@@ -31,15 +31,25 @@ internal static class ChatEndpoints
         ChatGenerator generator)
     {
         var ct = http.RequestAborted;
-        if (!await mediator.Send(new ChatMessageExists(chatId, me.Id, messageId), ct))
-        {
-            http.Response.StatusCode = StatusCodes.Status404NotFound;
-            return;
-        }
-        StartEventStream(http);
-        await http.Response.Body.FlushAsync(ct);
+        // The claim is the check: a reply that is the user's and still pending starts at once (no read first); the
+        // stream opens as soon as it is claimed. Only when nothing was claimed does it matter whether the message
+        // exists (a reconnect after the reply ended gets "done"; someone else's message is a 404).
         var outcome = await generator.RunAsync(chatId, messageId, me.Id, me.Username ?? "User",
-            token => WriteEventAsync(http, "token", HtmlEncoder.Default.Encode(token).Replace("&#xA;", "<br>", StringComparison.Ordinal), ct), ct);
+            token => WriteEventAsync(http, "token", HtmlEncoder.Default.Encode(token).Replace("&#xA;", "<br>", StringComparison.Ordinal), ct), ct,
+            onClaimed: () =>
+            {
+                StartEventStream(http);
+                return new ValueTask(http.Response.Body.FlushAsync(ct));
+            });
+        if (outcome is null)
+        {
+            if (!await mediator.Send(new ChatMessageExists(chatId, me.Id, messageId), ct))
+            {
+                http.Response.StatusCode = StatusCodes.Status404NotFound;
+                return;
+            }
+            StartEventStream(http);
+        }
         var words = outcome is null ? "" : outcome.Detail ?? (outcome.Status == SwipeStatus.Offline ? "offline reply" : "complete");
         await TryWriteEventAsync(http, "done", HtmlEncoder.Default.Encode(words), ct);
     }

@@ -24,7 +24,7 @@ internal sealed partial class ChatGenerator(
     public static readonly TimeSpan StopPollInterval = TimeSpan.FromMilliseconds(250);
 
     public async Task<GenerationOutcome?> RunAsync(long chatId, long messageId, long userId, string userName,
-        Func<string, ValueTask> onToken, CancellationToken aborted)
+        Func<string, ValueTask> onToken, CancellationToken aborted, Func<ValueTask>? onClaimed = null)
     {
         GenerationClaim? claim;
         TurnContext? turn;
@@ -50,6 +50,7 @@ internal sealed partial class ChatGenerator(
         var watcher = stopSignals.Watch(claim.SwipeId, stop);
         try
         {
+            if (onClaimed is not null) await onClaimed();
             var character = await characters.GetAsync(mediator, claim.CharacterId, userId, linked.Token);
             if (character is null)
             {

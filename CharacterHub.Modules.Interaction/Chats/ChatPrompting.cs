@@ -34,7 +34,12 @@ internal sealed class ChatPrompting
         AlternateGreetings = c.AlternateGreetings,
     };
 
-    public static IReadOnlyList<Lorebook> Lorebooks(ChatCharacter c) => c.Lorebook.Entries.Count == 0 ? [] :
+    // A card read once serves many turns (ChatCharacters keeps it): its lorebook is mapped once too, not every turn.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ChatCharacter, IReadOnlyList<Lorebook>> mapped = new();
+
+    public static IReadOnlyList<Lorebook> Lorebooks(ChatCharacter c) => mapped.GetValue(c, MapLorebooks);
+
+    private static IReadOnlyList<Lorebook> MapLorebooks(ChatCharacter c) => c.Lorebook.Entries.Count == 0 ? [] :
     [
         new Lorebook
         {
