@@ -135,11 +135,14 @@ internal sealed partial class ChatGenerator(
         if (status == SwipeStatus.Partial && reason is "browser_gone")
             log.LogInformation("Chat {ChatId} message {MessageId}: the browser went away after {Chars} characters", chatId, messageId, text.Length);
         var content = text.ToString();
+        var swipeId = claim.SwipeId;
         // Saved whatever happened to the request: the reader may be gone, the words are not.
         await using (var connection = await db.OpenConnectionAsync(CancellationToken.None))
         {
-            await ChatStore.FinishAsync(connection, chatId, claim.SwipeId, content, status, reason, detail, model,
-                finishReason.Length == 0 ? null : finishReason, promptTokens, completionTokens, inspected?.ToJson());
+            var (finish, json) = (finishReason.Length == 0 ? null : finishReason, inspected?.ToJson());
+            // Nothing saved: the swipe was closed as abandoned meanwhile; the text is kept as a new swipe instead.
+            if (await ChatStore.FinishAsync(connection, chatId, swipeId, content, status, reason, detail, model, finish, promptTokens, completionTokens, json) == 0)
+                swipeId = await LateReplies.KeepAsync(connection, chatId, swipeId, content, status, reason, detail, model, finish, promptTokens, completionTokens, json) ?? swipeId;
         }
         // A group turn goes on with the next queued speaker (before "done", so the page finds its pending reply).
         if (claim is { Kind: "reply", Queued: true })
@@ -154,7 +157,7 @@ internal sealed partial class ChatGenerator(
                 log.LogWarning(ex, "Chat {ChatId}: could not start the next group reply after message {MessageId}", chatId, messageId);
             }
         }
-        return new GenerationOutcome(chatId, messageId, claim.SwipeId, content, status, reason, detail);
+        return new GenerationOutcome(chatId, messageId, swipeId, content, status, reason, detail);
     }
 
     private static readonly (string, string?, string?) BrowserGone =

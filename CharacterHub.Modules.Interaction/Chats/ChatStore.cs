@@ -157,8 +157,9 @@ internal static class ChatStore
 
     /// <summary>Writes the swipe's text once, when its generation ends (the only write of a swipe's content), and
     /// moves the chat up the list, in one statement: one commit (one WAL flush) instead of two. <paramref name="prompt"/>
-    /// (the inspector's JSON of what was sent) rides in the same statement.</summary>
-    public static Task FinishAsync(NpgsqlConnection c, long chatId, long swipeId, string content, string status, string? reason, string? detail,
+    /// (the inspector's JSON of what was sent) rides in the same statement.
+    /// Returns 1 when saved, 0 when the swipe was no longer open (closed as abandoned) or the chat is gone.</summary>
+    public static Task<int> FinishAsync(NpgsqlConnection c, long chatId, long swipeId, string content, string status, string? reason, string? detail,
         string? model, string? finishReason, int? promptTokens, int? completionTokens, string? prompt = null) =>
         c.ExecuteAsync(new CommandDefinition(
             """
