@@ -28,7 +28,21 @@ internal sealed class GetCharacterForChatHandler(NpgsqlDataSource db) : IQueryHa
             new ChatLorebook(book.ScanDepth, book.TokenBudget, book.RecursiveScanning, book.Entries
                 .Select(e => new ChatLoreEntry(e.Keys, e.SecondaryKeys, e.Content, e.Comment, e.InsertionOrder, e.Priority,
                     e.Position, e.Enabled, e.Constant, e.Selective, e.UseRegex, e.CaseSensitive))
-                .ToList()));
+                .ToList()),
+            Talkativeness(d.Extensions));
+    }
+
+    /// <summary>SillyTavern writes talkativeness as a string ("0.5"), other tools as a number; anything else, or a
+    /// value outside 0..1, is no setting at all.</summary>
+    internal static double? Talkativeness(System.Text.Json.Nodes.JsonObject extensions)
+    {
+        if (extensions["talkativeness"] is not System.Text.Json.Nodes.JsonValue value) return null;
+        double number;
+        if (value.TryGetValue<double>(out var d)) number = d;
+        else if (value.TryGetValue<string>(out var text) && double.TryParse(text.Trim(), System.Globalization.NumberStyles.Float,
+                     System.Globalization.CultureInfo.InvariantCulture, out var parsed)) number = parsed;
+        else return null;
+        return double.IsFinite(number) && number is >= 0 and <= 1 ? number : null;
     }
 }
 

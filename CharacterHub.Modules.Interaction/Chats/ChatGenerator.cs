@@ -134,14 +134,19 @@ internal sealed partial class ChatGenerator(
         if (status == SwipeStatus.Partial && reason is "browser_gone")
             log.LogInformation("Chat {ChatId} message {MessageId}: the browser went away after {Chars} characters", chatId, messageId, text.Length);
         var content = text.ToString();
+        var swipeId = claim.SwipeId;
         // Saved whatever happened to the request: the reader may be gone, the words are not.
-        bool finished;
+        bool saved;
         await using (var connection = await db.OpenConnectionAsync(CancellationToken.None))
         {
-            finished = await ChatStore.FinishAsync(connection, chatId, claim.SwipeId, content, status, reason, detail, model,
-                finishReason.Length == 0 ? null : finishReason, promptTokens, completionTokens);
+            var finish = finishReason.Length == 0 ? null : finishReason;
+            saved = await ChatStore.FinishAsync(connection, chatId, swipeId, content, status, reason, detail, model, finish, promptTokens, completionTokens);
+            // Nothing saved: the swipe was closed as abandoned meanwhile; the text is kept as a new swipe instead (rare,
+            // so its inspector record simply rides in that statement).
+            if (!saved)
+                swipeId = await LateReplies.KeepAsync(connection, chatId, swipeId, content, status, reason, detail, model, finish, promptTokens, completionTokens, inspected?.ToJson()) ?? swipeId;
         }
-        if (finished && inspected is not null) records.Save(claim.SwipeId, inspected);
+        if (saved && inspected is not null) records.Save(swipeId, inspected);
         // A group turn goes on with the next queued speaker (before "done", so the page finds its pending reply).
         if (claim is { Kind: "reply", Queued: true })
         {
@@ -155,7 +160,7 @@ internal sealed partial class ChatGenerator(
                 log.LogWarning(ex, "Chat {ChatId}: could not start the next group reply after message {MessageId}", chatId, messageId);
             }
         }
-        return new GenerationOutcome(chatId, messageId, claim.SwipeId, content, status, reason, detail);
+        return new GenerationOutcome(chatId, messageId, swipeId, content, status, reason, detail);
     }
 
     private static readonly (string, string?, string?) BrowserGone =

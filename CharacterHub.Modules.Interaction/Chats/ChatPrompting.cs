@@ -74,11 +74,11 @@ internal sealed class ChatPrompting
         for (var i = newestFirst.Count - 1; i >= 0; i--)
         {
             var m = newestFirst[i];
-            // An unfinished or failed-empty reply has nothing the model should see.
-            if (m.IsOpen || m.Content.Length == 0) continue;
+            // An unfinished or failed-empty reply has nothing the model should see; a system line is a hidden note.
+            if (m.IsOpen || m.Content.Length == 0 || SystemLines.IsHidden(m)) continue;
             history.Add(m.Role == "user"
                 ? new HistoryMessage(ChatRole.User, userName, m.Content, m.CreatedAt)
-                : new HistoryMessage(m.Role == "system" ? ChatRole.System : ChatRole.Assistant, characterName, m.Content, m.CreatedAt));
+                : new HistoryMessage(ChatRole.Assistant, characterName, m.Content, m.CreatedAt));
         }
         return history;
     }

@@ -7,13 +7,16 @@ using Npgsql;
 
 namespace CharacterHub.Modules.Interaction.Chats;
 
-/// <summary>A row of interaction.chat_members.</summary>
-internal sealed record ChatMemberRow(long CharacterId, int Position, bool Muted);
+/// <summary>A row of interaction.chat_members; <see cref="Talkativeness"/> null: the card's.</summary>
+internal sealed record ChatMemberRow(long CharacterId, int Position, bool Muted, double? Talkativeness = null);
 
-/// <summary>A member as the page shows it; <see cref="Character"/> is null when the user may no longer read it.</summary>
-internal sealed record GroupMemberView(long CharacterId, int Position, bool Muted, ChatCharacter? Character)
+/// <summary>A member as the page shows it; <see cref="Character"/> is null when the user may no longer read it.
+/// <see cref="Talkativeness"/> is the member's own setting in this chat (null: the card's, else the default).</summary>
+internal sealed record GroupMemberView(long CharacterId, int Position, bool Muted, ChatCharacter? Character, double? Talkativeness = null)
 {
     public string Name => Character is null ? "(unavailable character)" : GroupChats.DisplayName(Character);
+
+    public double EffectiveTalkativeness => Chats.Talkativeness.Effective(Talkativeness, Character?.Talkativeness);
 }
 
 /// <summary>Who an assistant message is shown as.</summary>
@@ -50,7 +53,7 @@ internal sealed class GroupChats(NpgsqlDataSource db, IMediator mediator, ChatCh
 
     public static async Task<List<ChatMemberRow>> MembersAsync(NpgsqlConnection c, long chatId, System.Data.IDbTransaction? tx, CancellationToken ct) =>
         (await c.QueryAsync<ChatMemberRow>(new CommandDefinition(
-            "select character_id, position, muted from interaction.chat_members where chat_id = @chatId order by position, added_at, character_id",
+            "select character_id, position, muted, talkativeness::float8 as talkativeness from interaction.chat_members where chat_id = @chatId order by position, added_at, character_id",
             new { chatId }, tx, cancellationToken: ct))).AsList();
 
     /// <summary>Takes the row lock of the user's chat (false: not theirs). It serialises member changes of one chat, so
@@ -76,7 +79,7 @@ internal sealed class GroupChats(NpgsqlDataSource db, IMediator mediator, ChatCh
     {
         var views = new List<GroupMemberView>(rows.Count);
         foreach (var row in rows)
-            views.Add(new GroupMemberView(row.CharacterId, row.Position, row.Muted, await characters.GetAsync(mediator, row.CharacterId, userId, ct)));
+            views.Add(new GroupMemberView(row.CharacterId, row.Position, row.Muted, await characters.GetAsync(mediator, row.CharacterId, userId, ct), row.Talkativeness));
         return views;
     }
 
@@ -120,7 +123,8 @@ internal sealed class GroupChats(NpgsqlDataSource db, IMediator mediator, ChatCh
             {
                 var character = await characters.GetAsync(mediator, row.CharacterId, chat.UserId, ct);
                 // A member the user may no longer read cannot speak; it is left out like a muted one.
-                candidates.Add(new ReplyCandidate(row.CharacterId, character?.Name ?? "", character?.Nickname, row.Muted || character is null));
+                candidates.Add(new ReplyCandidate(row.CharacterId, character?.Name ?? "", character?.Nickname, row.Muted || character is null,
+                    Talkativeness.Effective(row.Talkativeness, character?.Talkativeness)));
             }
             var last = await c.ExecuteScalarAsync<long?>(new CommandDefinition(
                 """
@@ -261,15 +265,10 @@ internal sealed class GroupPrompt(long speakerId, IReadOnlyList<ChatCharacter> m
         for (var i = newestFirst.Count - 1; i >= 0; i--)
         {
             var m = newestFirst[i];
-            if (m.IsOpen || m.Content.Length == 0) continue;
+            if (m.IsOpen || m.Content.Length == 0 || SystemLines.IsHidden(m)) continue;
             if (m.Role == "user")
             {
                 history.Add(new HistoryMessage(ChatRole.User, userName, m.Content, m.CreatedAt));
-                continue;
-            }
-            if (m.Role == "system")
-            {
-                history.Add(new HistoryMessage(ChatRole.System, speakerName, m.Content, m.CreatedAt));
                 continue;
             }
             if (m.CharacterId is { } who && who != speakerId)

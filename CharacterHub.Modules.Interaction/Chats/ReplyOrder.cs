@@ -13,18 +13,31 @@ internal static class ReplyOrders
     {
         List => "List order: every unmuted member replies, top to bottom",
         Random => "Random: one unmuted member replies",
-        _ => "Natural: whoever is mentioned replies first; otherwise one member",
+        _ => "Natural: whoever is mentioned replies first, then others by their talkativeness; at least one member",
     };
 }
 
-/// <summary>A member as the reply order sees it: its names (the card name and the nickname) and whether it is muted.</summary>
-internal sealed record ReplyCandidate(long CharacterId, string Name, string? Nickname, bool Muted);
+/// <summary>A member as the reply order sees it: its names (the card name and the nickname), whether it is muted,
+/// and its talkativeness (0..1: the chance it speaks up unasked in natural order).</summary>
+internal sealed record ReplyCandidate(long CharacterId, string Name, string? Nickname, bool Muted, double Talkativeness);
+
+/// <summary>SillyTavern's talkativeness: a member's own setting in this chat, else the card's, else 0.5.</summary>
+internal static class Talkativeness
+{
+    public const double Default = 0.5;
+
+    public static double Effective(double? member, double? card) => Math.Clamp(member ?? card ?? Default, 0, 1);
+}
 
 /// <summary>
-/// Pure: who replies, in which order. Natural: every unmuted member whose name, nickname or first name appears in
-/// the user's message as a whole word (any case), in the order of their first mention; when nobody is mentioned,
-/// one unmuted member at random, avoiding whoever spoke last when someone else can. List: every unmuted member in
-/// list order. Random: one unmuted member. Muted members never reply here (but "let X speak" still works for them).
+/// Pure: who replies, in which order (the random source is a parameter, so a test can script it). Natural, as in
+/// SillyTavern: every unmuted member whose name, nickname or first name appears in the user's message as a whole
+/// word (any case), in the order of their first mention; then every other unmuted member, in shuffled order, speaks
+/// with the probability of its talkativeness (whoever spoke last sits this out when someone else can speak); when
+/// nobody was picked, one unmuted member at random, avoiding whoever spoke last when someone else can, and preferring
+/// members whose talkativeness is above 0 (a silent member speaks only when asked, or when everyone is silent).
+/// List: every unmuted member in list order. Random: one unmuted member. Muted members never reply here (but
+/// "let X speak" still works for them).
 /// </summary>
 internal static class ReplyOrder
 {
@@ -45,10 +58,29 @@ internal static class ReplyOrder
             .OrderBy(x => x.At)
             .Select(x => x.CharacterId)
             .ToList();
-        if (mentioned.Count > 0) return mentioned;
         var others = active.Where(m => m.CharacterId != lastSpeaker).ToList();
+        var speakers = mentioned;
+        // Everyone not mentioned rolls once; the order of the rolls (and so of the talkative speakers) is shuffled.
+        var rolling = (others.Count > 0 ? others : active).Where(m => !mentioned.Contains(m.CharacterId)).ToList();
+        Shuffle(rolling, random);
+        foreach (var m in rolling)
+        {
+            if (random.NextDouble() < m.Talkativeness) speakers.Add(m.CharacterId);
+        }
+        if (speakers.Count > 0) return speakers;
         var pool = others.Count > 0 ? others : active;
+        var chatty = pool.Where(m => m.Talkativeness > 0).ToList();
+        if (chatty.Count > 0) pool = chatty;
         return [pool[random.Next(pool.Count)].CharacterId];
+    }
+
+    private static void Shuffle<T>(List<T> items, Random random)
+    {
+        for (var i = items.Count - 1; i > 0; i--)
+        {
+            var j = random.Next(i + 1);
+            (items[i], items[j]) = (items[j], items[i]);
+        }
     }
 
     /// <summary>The full name, the nickname, and the first word of the name ("Seraphina" of "Seraphina the Knight"),

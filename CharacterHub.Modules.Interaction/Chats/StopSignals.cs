@@ -10,12 +10,15 @@ namespace CharacterHub.Modules.Interaction.Chats;
 /// flag on the swipe's row; one loop per process looks for flags on all of its streaming swipes with a single query
 /// every <see cref="ChatGenerator.StopPollInterval"/>, so 500 concurrent streams cost 4 queries a second, not 2,000.
 /// The loop runs only while something streams. Register as a singleton.
+/// The same loop is the streams' heartbeat: every <see cref="ReplyLiveness.HeartbeatInterval"/> one UPDATE marks all
+/// of this process's streaming swipes alive, so the abandoned-reply job leaves a long generation alone.
 /// </summary>
-internal sealed class StopSignals(NpgsqlDataSource db, ILogger<StopSignals> log)
+internal sealed class StopSignals(NpgsqlDataSource db, ILogger<StopSignals> log, ReplyLiveness liveness)
 {
     private readonly ConcurrentDictionary<long, CancellationTokenSource> active = new();
     private readonly Lock gate = new();
     private Task? loop;
+    private long lastBeat = System.Diagnostics.Stopwatch.GetTimestamp();
 
     /// <summary>Watches <paramref name="swipeId"/> until the returned handle is disposed; <paramref name="stop"/> is
     /// cancelled when a stop is requested.</summary>
@@ -55,6 +58,11 @@ internal sealed class StopSignals(NpgsqlDataSource db, ILogger<StopSignals> log)
                     if (!active.TryRemove(id, out var cts)) continue;
                     // The reply may have ended (and disposed its source) since the ids were read.
                     try { await cts.CancelAsync(); } catch (ObjectDisposedException) { }
+                }
+                if (System.Diagnostics.Stopwatch.GetElapsedTime(lastBeat) >= liveness.HeartbeatInterval)
+                {
+                    await ReplyHeartbeat.BeatAsync(connection, ids);
+                    lastBeat = System.Diagnostics.Stopwatch.GetTimestamp();
                 }
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)

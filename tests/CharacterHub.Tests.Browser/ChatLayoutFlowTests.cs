@@ -159,6 +159,17 @@ public sealed class ChatLayoutFlowTests : BrowserTest
         await Expect(Page).ToHaveURLAsync(new Regex("/chats/\\d+$"));
         await Expect(Page.Locator("article.chat-message.assistant")).ToHaveCountAsync(3);
         var groupUrl = Page.Url;
+        // Everyone at talkativeness 0, so exactly one member answers in natural order (at 0.5 any number may).
+        await Page.Locator(".chat-settings summary").ClickAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            var member = Page.Locator("#group-panel .group-member").Nth(i);
+            await member.Locator(".group-talk-input").FillAsync("0");
+            await member.Locator(".group-talk button").ClickAsync();
+            // The swapped-in panel shows the new value as the member's effective one (the typed value is there at once).
+            await Expect(Page.Locator("#group-panel .group-member").Nth(i).Locator(".group-talk-input")).ToHaveAttributeAsync("placeholder", "0");
+        }
+        await Page.Locator(".chat-settings summary").ClickAsync();
         await SendAsync("Hello, all of you.", 4);
 
         var sizes = new (string Name, int Width, int Height)[] { ("wide", 1280, 800), ("phone", 360, 740) };

@@ -10,7 +10,9 @@ namespace CharacterHub.Kernel.Contracts.Characters;
 public sealed record GetCharacterForChat(long CharacterId, long UserId) : IQuery<ChatCharacter?>;
 
 /// <summary>A character as a chat sees it. <see cref="Version"/> changes on every edit, so a compiled lorebook can be
-/// cached per (id, version); <see cref="UpdatedAt"/> with it tells a re-created id (a reset database) apart.</summary>
+/// cached per (id, version); <see cref="UpdatedAt"/> with it tells a re-created id (a reset database) apart.
+/// <see cref="Talkativeness"/> is the card's <c>extensions.talkativeness</c> (SillyTavern: how likely the character
+/// speaks up in a group, 0..1), null when the card has none or it is not a number.</summary>
 public sealed record ChatCharacter(
     long Id,
     int Version,
@@ -26,7 +28,8 @@ public sealed record ChatCharacter(
     string SystemPrompt,
     string PostHistoryInstructions,
     string? AvatarUrl,
-    ChatLorebook Lorebook);
+    ChatLorebook Lorebook,
+    double? Talkativeness = null);
 
 public sealed record ChatLorebook(int? ScanDepth, int? TokenBudget, bool RecursiveScanning, IReadOnlyList<ChatLoreEntry> Entries);
 

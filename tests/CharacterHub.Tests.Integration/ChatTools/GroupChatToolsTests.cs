@@ -33,13 +33,17 @@ public sealed partial class GroupChatToolsTests : IntegrationTest
 
     private sealed record Cast(TestClient Sam, long Ada, long Bob, long Cy);
 
+    /// <summary>The cast's cards say talkativeness 0 (SillyTavern's card extension): in natural order only the
+    /// mentioned speak, or one member when nobody is, so these tests know who replies.</summary>
+    private static readonly object Quiet = new { talkativeness = 0 };
+
     private async Task<Cast> CastAsync(string username)
     {
         var sam = host.CreateClient();
         await sam.RegisterAsync(username);
-        var ada = await CreateCharacterAsync(sam, username, new { name = "Ada", description = "Ada builds engines.", first_message = "Ada greets {{user}}." });
-        var bob = await CreateCharacterAsync(sam, username, new { name = "Robert", nickname = "Bob", description = "{{char}} sells lamps.", first_message = "Bob waves." });
-        var cy = await CreateCharacterAsync(sam, username, new { name = "Cy", description = "Cy is a cat.", first_message = "Mrow." });
+        var ada = await CreateCharacterAsync(sam, username, new { name = "Ada", description = "Ada builds engines.", first_message = "Ada greets {{user}}.", extensions = Quiet });
+        var bob = await CreateCharacterAsync(sam, username, new { name = "Robert", nickname = "Bob", description = "{{char}} sells lamps.", first_message = "Bob waves.", extensions = Quiet });
+        var cy = await CreateCharacterAsync(sam, username, new { name = "Cy", description = "Cy is a cat.", first_message = "Mrow.", extensions = Quiet });
         return new Cast(sam, ada, bob, cy);
     }
 

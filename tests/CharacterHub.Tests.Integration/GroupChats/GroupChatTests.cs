@@ -34,6 +34,10 @@ public sealed partial class GroupChatTests : IntegrationTest
 
     private sealed record Cast(TestClient Sam, TestClient Other, long Ada, long Bob, long Cy, long Secret);
 
+    /// <summary>The cast's cards say talkativeness 0 (SillyTavern's card extension): in natural order only the
+    /// mentioned speak, or one member when nobody is, so these tests know who replies.</summary>
+    private static readonly object Quiet = new { talkativeness = 0 };
+
     /// <summary>Sam owns Ada and Bob; another user owns the public Cy and the private Secret.</summary>
     private async Task<Cast> CastAsync()
     {
@@ -41,9 +45,9 @@ public sealed partial class GroupChatTests : IntegrationTest
         await sam.RegisterAsync("sam");
         var other = host.CreateClient();
         await other.RegisterAsync("olga");
-        var ada = await CreateCharacterAsync(sam, "sam", new { name = "Ada", description = "Ada builds engines.", first_message = "Ada greets {{user}}." });
-        var bob = await CreateCharacterAsync(sam, "sam", new { name = "Robert", nickname = "Bob", description = "{{char}} sells lamps.", first_message = "Bob waves." });
-        var cy = await CreateCharacterAsync(other, "olga", new { name = "Cy", description = "Cy is a cat.", first_message = "Mrow.", visibility = "public" });
+        var ada = await CreateCharacterAsync(sam, "sam", new { name = "Ada", description = "Ada builds engines.", first_message = "Ada greets {{user}}.", extensions = Quiet });
+        var bob = await CreateCharacterAsync(sam, "sam", new { name = "Robert", nickname = "Bob", description = "{{char}} sells lamps.", first_message = "Bob waves.", extensions = Quiet });
+        var cy = await CreateCharacterAsync(other, "olga", new { name = "Cy", description = "Cy is a cat.", first_message = "Mrow.", extensions = Quiet, visibility = "public" });
         var secret = await CreateCharacterAsync(other, "olga", new { name = "Secret", first_message = "Hush.", visibility = "private" });
         return new Cast(sam, other, ada, bob, cy, secret);
     }

@@ -6,9 +6,11 @@ namespace CharacterHub.Tests.Unit.GroupChats;
 
 public sealed class ReplyOrderTests
 {
-    private static readonly ReplyCandidate Ada = new(1, "Ada Lovelace", null, false);
-    private static readonly ReplyCandidate Bob = new(2, "Robert", "Bob", false);
-    private static readonly ReplyCandidate Cy = new(3, "Cy", null, false);
+    // Silent members (talkativeness 0): only mentions and the one-member fallback speak, as these tests expect;
+    // TalkativenessTests covers the members who speak up.
+    private static readonly ReplyCandidate Ada = new(1, "Ada Lovelace", null, false, 0);
+    private static readonly ReplyCandidate Bob = new(2, "Robert", "Bob", false, 0);
+    private static readonly ReplyCandidate Cy = new(3, "Cy", null, false, 0);
     private static readonly IReadOnlyList<ReplyCandidate> Three = [Ada, Bob, Cy];
 
     private static IReadOnlyList<long> Natural(string text, IReadOnlyList<ReplyCandidate>? members = null, long? last = null, int seed = 1) =>
@@ -93,7 +95,7 @@ public sealed class ReplyOrderTests
     [Test]
     public void ShortNames_AreIgnored_ToAvoidFalseHits()
     {
-        var members = new[] { new ReplyCandidate(9, "Q", null, false), Cy };
+        var members = new[] { new ReplyCandidate(9, "Q", null, false, 0), Cy };
         Assert.That(ReplyOrder.Names(members[0]), Is.Empty);
         Assert.That(Natural("Q and Cy", members), Is.EqualTo(new long[] { 3 }));
     }

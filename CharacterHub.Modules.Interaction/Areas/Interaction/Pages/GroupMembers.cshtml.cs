@@ -45,6 +45,9 @@ internal sealed class GroupMembersModel(IMediator mediator, ICurrentUser me) : P
     public Task<IActionResult> OnPostMuteAsync(long id, long characterId, bool muted, CancellationToken ct) =>
         Answer(id, mediator.Send(new SetGroupMemberMuted(id, me.Id, characterId, muted), ct), ct);
 
+    public Task<IActionResult> OnPostTalkativenessAsync(long id, long characterId, string? talkativeness, CancellationToken ct) =>
+        Answer(id, mediator.Send(new SetGroupMemberTalkativeness(id, me.Id, characterId, talkativeness), ct), ct);
+
     public Task<IActionResult> OnPostMoveAsync(long id, long characterId, int direction, CancellationToken ct) =>
         Answer(id, mediator.Send(new MoveGroupMember(id, me.Id, characterId, direction), ct), ct);
 
