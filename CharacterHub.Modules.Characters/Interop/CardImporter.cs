@@ -223,9 +223,18 @@ internal static class CardImporter
         long id = 0;
         if (existing is null)
         {
+            // A hash left pointing at a character that is no longer this user's (given away) would block the claim below.
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                delete from characters.import_hashes h
+                where h.user_id = @userId and h.sha256 = @Hash
+                  and not exists (select 1 from characters.characters c where c.id = h.character_id and c.creator_id = @userId)
+                """, new { userId, card.Hash }, tx, cancellationToken: ct));
             // Two imports of the same card at once both find no hash above. The hash row (primary key user + hash) is
             // the claim: the second insert waits for the first transaction, then claims nothing, and this card's
             // character is rolled back to the savepoint; the card is then the duplicate of the one that won.
+            // (Plain DO NOTHING on purpose: a DO UPDATE ... WHERE would judge with this statement's older snapshot, in
+            // which the winner's character does not exist yet, and take the hash over.)
             await tx.SaveAsync(ClaimSavepoint, ct);
             var p = new DynamicParameters(CharacterSql.DraftParameters(card.Draft));
             p.Add("UserId", userId);
@@ -240,13 +249,10 @@ internal static class CardImporter
                 returning id
                 """, p, tx, cancellationToken: ct));
             await Versions.InsertAsync(connection, tx, id, 1, card.Draft, userId, message, ct);
-            // A hash left pointing at a character that is no longer this user's (given away) is taken over.
             var claimed = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
                 """
                 insert into characters.import_hashes (user_id, sha256, character_id) values (@userId, @Hash, @id)
-                on conflict (user_id, sha256) do update set character_id = excluded.character_id, created_at = now()
-                where not exists (select 1 from characters.characters c
-                                  where c.id = characters.import_hashes.character_id and c.creator_id = excluded.user_id)
+                on conflict (user_id, sha256) do nothing
                 returning character_id
                 """, new { userId, card.Hash, id }, tx, cancellationToken: ct));
             if (claimed is null)
