@@ -58,5 +58,8 @@ public sealed class CharactersModule : IModule
         }).RequireRateLimiting("login");
     }
 
-    public IEnumerable<RecurringJobDefinition> RecurringJobs => [];
+    public IEnumerable<RecurringJobDefinition> RecurringJobs =>
+    [
+        new(Interop.PurgeFinishedImportJobsHandler.Id, Interop.PurgeFinishedImportJobsHandler.Cron, new Interop.PurgeFinishedImportJobs()),
+    ];
 }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using System.IO.Hashing;
 
 namespace CharacterHub.Modules.Characters.Cards;
 
@@ -25,6 +26,7 @@ internal static class CharxCodec
         if (declared > limits.MaxCharxEntries)
             throw new CardReadException($"The CHARX archive holds {declared} files; at most {limits.MaxCharxEntries} are accepted.");
 
+        CheckLocalHeaders(zip.Span);
         byte[]? card = null;
         var files = new List<CardFile>();
         try
@@ -44,6 +46,7 @@ internal static class CharxCodec
                 var data = Inflate(entry, cap, limits.MaxCompressionRatio, isCard ? limits.MaxCardJsonBytes : null,
                     limits.MaxCharxUncompressedBytes);
                 budget -= data.Length;
+                CheckComplete(entry, data);
                 if (isCard) card ??= data;
                 else files.Add(new CardFile(name, data));
             }
@@ -57,6 +60,63 @@ internal static class CharxCodec
             throw new CardReadException("The CHARX archive uses encryption or a compression method that is not supported.");
         }
         return (card ?? throw new CardReadException("The CHARX archive has no card.json at its root."), files);
+    }
+
+    private const uint CentralHeader = 0x02014B50, LocalHeaderSignature = 0x04034B50;
+
+    private static string Damaged(string name) =>
+        $"The CHARX archive is damaged: \"{Printable(name)}\" is not whole (its size or checksum does not match what the archive " +
+        "says; a truncated or altered file). Nothing was imported; export the card again from where it came from.";
+
+    /// <summary>
+    /// ZipArchive trusts the sizes it is given and stops reading there, so an entry whose headers understate its size
+    /// comes out cut short without an error. What was inflated must be exactly as long as the archive says, with the
+    /// checksum it says: otherwise the card would be imported incomplete.
+    /// </summary>
+    private static void CheckComplete(ZipArchiveEntry entry, byte[] data)
+    {
+        if (data.Length != entry.Length || Crc32.HashToUInt32(data) != entry.Crc32)
+            throw new CardReadException(Damaged(entry.FullName));
+    }
+
+    /// <summary>
+    /// Each entry's local header (what streaming readers use) must agree with its central-directory record (what
+    /// ZipArchive uses) on checksum and sizes: where they differ, two programs would read two different cards.
+    /// Entries that defer their sizes to a data descriptor, and ZIP64 sizes, are left to <see cref="CheckComplete"/>.
+    /// </summary>
+    private static void CheckLocalHeaders(ReadOnlySpan<byte> zip)
+    {
+        var end = -1;
+        var start = Math.Max(0, zip.Length - 22 - ushort.MaxValue);
+        for (var i = zip.Length - 22; i >= start; i--)
+            if (BinaryPrimitives.ReadUInt32LittleEndian(zip[i..]) == EndOfCentralDirectory) { end = i; break; }
+        if (end < 0) return; // not a zip ZipArchive can open either; it reports that
+        var count = BinaryPrimitives.ReadUInt16LittleEndian(zip[(end + 10)..]);
+        var offset = (long)BinaryPrimitives.ReadUInt32LittleEndian(zip[(end + 16)..]);
+        for (var n = 0; n < count; n++)
+        {
+            if (offset < 0 || offset + 46 > zip.Length || BinaryPrimitives.ReadUInt32LittleEndian(zip[(int)offset..]) != CentralHeader) return;
+            var record = zip[(int)offset..];
+            var crc = BinaryPrimitives.ReadUInt32LittleEndian(record[16..]);
+            var compressed = BinaryPrimitives.ReadUInt32LittleEndian(record[20..]);
+            var size = BinaryPrimitives.ReadUInt32LittleEndian(record[24..]);
+            int nameLength = BinaryPrimitives.ReadUInt16LittleEndian(record[28..]);
+            int extraLength = BinaryPrimitives.ReadUInt16LittleEndian(record[30..]);
+            int commentLength = BinaryPrimitives.ReadUInt16LittleEndian(record[32..]);
+            var local = (long)BinaryPrimitives.ReadUInt32LittleEndian(record[42..]);
+            var name = 46 + nameLength <= record.Length ? System.Text.Encoding.UTF8.GetString(record.Slice(46, nameLength)) : "?";
+            offset += 46L + nameLength + extraLength + commentLength;
+            if (compressed == uint.MaxValue || size == uint.MaxValue || local == uint.MaxValue) continue; // ZIP64
+            if (local + 30 > zip.Length || BinaryPrimitives.ReadUInt32LittleEndian(zip[(int)local..]) != LocalHeaderSignature)
+                throw new CardReadException(Damaged(name));
+            var header = zip[(int)local..];
+            var flags = BinaryPrimitives.ReadUInt16LittleEndian(header[6..]);
+            if ((flags & 0x0008) != 0) continue; // sizes and checksum follow the data (a data descriptor)
+            if (BinaryPrimitives.ReadUInt32LittleEndian(header[14..]) != crc
+                || BinaryPrimitives.ReadUInt32LittleEndian(header[18..]) != compressed
+                || BinaryPrimitives.ReadUInt32LittleEndian(header[22..]) != size)
+                throw new CardReadException(Damaged(name));
+        }
     }
 
     private static string Printable(string name) =>

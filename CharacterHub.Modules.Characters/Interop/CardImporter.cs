@@ -108,6 +108,10 @@ internal static class CardImporter
                     if (output.Length > cap) break;
                 }
                 budget -= output.Length;
+                // An entry whose headers understate its size comes out cut short without an error: refuse it whole.
+                if (output.Length <= cap && (output.Length != entry.Length
+                                             || System.IO.Hashing.Crc32.HashToUInt32(output.GetBuffer().AsSpan(0, (int)output.Length)) != entry.Crc32))
+                    throw new InvalidDataException($"The archive is damaged: \"{entry.FullName}\" is not whole (its size or checksum does not match what the archive says); nothing in it was imported.");
                 if (budget < 0)
                     throw new InvalidDataException($"The archive expands to more than {MaxZipUncompressedBytes / (1024 * 1024)} MB; it was refused.");
                 // An entry cut off at the cap is only kept to be refused by Prepare with the size rule's message.
@@ -214,15 +218,55 @@ internal static class CardImporter
     public static async Task<ImportResult> StoreAsync(NpgsqlConnection connection, DbTransaction tx, long userId, PreparedCard card,
         DuplicateMode mode, CancellationToken ct)
     {
-        var existing = await connection.QuerySingleOrDefaultAsync<(long Id, int Version, string Visibility)?>(new CommandDefinition(
-            """
-            select c.id, c.version, c.visibility from characters.import_hashes h
-            join characters.characters c on c.id = h.character_id
-            where h.user_id = @userId and h.sha256 = @Hash and c.creator_id = @userId
-            for update of c
-            """, new { userId, card.Hash }, tx, cancellationToken: ct));
+        var existing = await FindImportedAsync(connection, tx, userId, card.Hash, ct);
         var message = Truncate($"Imported from {Path.GetFileName(card.FileName)}", 500);
-        long id;
+        long id = 0;
+        if (existing is null)
+        {
+            // A hash left pointing at a character that is no longer this user's (given away) would block the claim below.
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                delete from characters.import_hashes h
+                where h.user_id = @userId and h.sha256 = @Hash
+                  and not exists (select 1 from characters.characters c where c.id = h.character_id and c.creator_id = @userId)
+                """, new { userId, card.Hash }, tx, cancellationToken: ct));
+            // Two imports of the same card at once both find no hash above. The hash row (primary key user + hash) is
+            // the claim: the second insert waits for the first transaction, then claims nothing, and this card's
+            // character is rolled back to the savepoint; the card is then the duplicate of the one that won.
+            // (Plain DO NOTHING on purpose: a DO UPDATE ... WHERE would judge with this statement's older snapshot, in
+            // which the winner's character does not exist yet, and take the hash over.)
+            await tx.SaveAsync(ClaimSavepoint, ct);
+            var p = new DynamicParameters(CharacterSql.DraftParameters(card.Draft));
+            p.Add("UserId", userId);
+            id = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                """
+                insert into characters.characters (creator_id, name, nickname, tagline, description, personality, traits, background,
+                    scenario, first_message, alternate_greetings, example_dialogues, system_prompt, post_history_instructions,
+                    creator_notes, category, tags, visibility, lorebook, voice_config, extensions)
+                values (@UserId, @Name, @Nickname, @Tagline, @Description, @Personality::jsonb, @Traits::jsonb, @Background,
+                    @Scenario, @FirstMessage, @AlternateGreetings::jsonb, @ExampleDialogues, @SystemPrompt, @PostHistoryInstructions,
+                    @CreatorNotes, @Category, @Tags, @Visibility, @Lorebook::jsonb, @VoiceConfig::jsonb, @Extensions::jsonb)
+                returning id
+                """, p, tx, cancellationToken: ct));
+            await Versions.InsertAsync(connection, tx, id, 1, card.Draft, userId, message, ct);
+            var claimed = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+                """
+                insert into characters.import_hashes (user_id, sha256, character_id) values (@userId, @Hash, @id)
+                on conflict (user_id, sha256) do nothing
+                returning character_id
+                """, new { userId, card.Hash, id }, tx, cancellationToken: ct));
+            if (claimed is null)
+            {
+                await tx.RollbackAsync(ClaimSavepoint, ct);
+                existing = await FindImportedAsync(connection, tx, userId, card.Hash, ct);
+                if (existing is null)
+                    return ImportResult.Failed(card.FileName, "The same card was being imported at the same moment and was removed again; import it once more.");
+            }
+            else
+            {
+                await tx.ReleaseAsync(ClaimSavepoint, ct);
+            }
+        }
         if (existing is { } found)
         {
             if (mode == DuplicateMode.Skip)
@@ -240,25 +284,6 @@ internal static class CardImporter
             await connection.ExecuteAsync(new CommandDefinition(
                 "delete from characters.expressions where character_id = @id; delete from characters.assets where character_id = @id;",
                 new { id }, tx, cancellationToken: ct));
-        }
-        else
-        {
-            var p = new DynamicParameters(CharacterSql.DraftParameters(card.Draft));
-            p.Add("UserId", userId);
-            id = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-                """
-                insert into characters.characters (creator_id, name, nickname, tagline, description, personality, traits, background,
-                    scenario, first_message, alternate_greetings, example_dialogues, system_prompt, post_history_instructions,
-                    creator_notes, category, tags, visibility, lorebook, voice_config, extensions)
-                values (@UserId, @Name, @Nickname, @Tagline, @Description, @Personality::jsonb, @Traits::jsonb, @Background,
-                    @Scenario, @FirstMessage, @AlternateGreetings::jsonb, @ExampleDialogues, @SystemPrompt, @PostHistoryInstructions,
-                    @CreatorNotes, @Category, @Tags, @Visibility, @Lorebook::jsonb, @VoiceConfig::jsonb, @Extensions::jsonb)
-                returning id
-                """, p, tx, cancellationToken: ct));
-            await Versions.InsertAsync(connection, tx, id, 1, card.Draft, userId, message, ct);
-            await connection.ExecuteAsync(new CommandDefinition(
-                "insert into characters.import_hashes (user_id, sha256, character_id) values (@userId, @Hash, @id) on conflict do nothing",
-                new { userId, card.Hash, id }, tx, cancellationToken: ct));
         }
 
         if (card.Avatar is { } avatar)
@@ -299,6 +324,19 @@ internal static class CardImporter
         await tx.CommitAsync(ct);
         return result;
     }
+
+    private const string ClaimSavepoint = "import_claim";
+
+    /// <summary>The user's character that this card (by content hash) was imported as before, locked for an update.</summary>
+    private static Task<(long Id, int Version, string Visibility)?> FindImportedAsync(NpgsqlConnection connection, DbTransaction tx,
+        long userId, byte[] hash, CancellationToken ct) =>
+        connection.QuerySingleOrDefaultAsync<(long Id, int Version, string Visibility)?>(new CommandDefinition(
+            """
+            select c.id, c.version, c.visibility from characters.import_hashes h
+            join characters.characters c on c.id = h.character_id
+            where h.user_id = @userId and h.sha256 = @hash and c.creator_id = @userId
+            for update of c
+            """, new { userId, hash }, tx, cancellationToken: ct));
 
     private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
 }

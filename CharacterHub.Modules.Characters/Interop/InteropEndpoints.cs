@@ -31,7 +31,14 @@ internal static class InteropEndpoints
             .RequireRateLimiting("import");
         api.MapGet("/characters/import/{jobId:long}", async (long jobId, ICurrentUser me, IMediator mediator, CancellationToken ct) =>
             await mediator.Send(new GetImportJob(jobId, me.Id), ct) is { } job
-                ? Results.Json(new { job_id = job.Id, status = job.Status, total = job.Total, done = job.Done, results = job.Results.Select(Json) })
+                ? Results.Json(new
+                {
+                    job_id = job.Id, status = job.Status, finished = job.Status == "done", total = job.Total, done = job.Done,
+                    imported = job.Results.Count(r => r.Status == ImportStatus.Imported),
+                    skipped = job.Results.Count(r => r.Status == ImportStatus.Skipped),
+                    failed = job.Results.Count(r => r.Status == ImportStatus.Failed),
+                    results = job.Results.Select(Json),
+                })
                 : Results.NotFound());
     }
 
@@ -80,7 +87,8 @@ internal static class InteropEndpoints
         var tooLarge = new List<ImportResult>();
         foreach (var upload in uploads)
         {
-            var name = Path.GetFileName(upload.FileName);
+            // Control characters (a NUL above all, which PostgreSQL text cannot hold) never belong in a shown file name.
+            var name = new string(Path.GetFileName(upload.FileName).Where(c => !char.IsControl(c)).Take(255).ToArray());
             if (name.Length == 0) name = "upload";
             // Bulk zips may be larger than one card; the zip expander bounds what they expand to.
             var cap = name.EndsWith(".zip", StringComparison.OrdinalIgnoreCase) ? MaxRequestBytes : CardImporter.MaxFileBytes;
@@ -97,5 +105,9 @@ internal static class InteropEndpoints
         return (files, tooLarge);
     }
 
-    public static object Json(ImportResult r) => new { file = r.File, status = r.Status, character_id = r.CharacterId, reason = r.Reason };
+    public static object Json(ImportResult r) => new
+    {
+        file = r.File, status = r.Status, character_id = r.CharacterId,
+        character_url = r.CharacterId is { } id ? $"/api/characters/{id}" : null, reason = r.Reason,
+    };
 }

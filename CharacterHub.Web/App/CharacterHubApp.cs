@@ -285,6 +285,7 @@ public static class CharacterHubApp
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();
+        app.UseMiddleware<NulInFormsMiddleware>(); // before anything reads a form: see the class for why
         app.UseAntiforgery();
 
         app.MapStaticAssets();

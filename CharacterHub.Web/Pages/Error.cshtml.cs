@@ -18,6 +18,7 @@ public sealed class ErrorModel : PageModel
 
     public string Title => Code switch
     {
+        400 when InvalidInput is not null => "The input contained an invalid character",
         400 => "That request could not be understood",
         401 => "Please log in",
         403 => "You may not see this",
@@ -35,8 +36,12 @@ public sealed class ErrorModel : PageModel
         413 => "The file or form you sent is larger than this site accepts.",
         429 => "Wait a minute, then try again.",
         >= 500 => "The error was logged. If it keeps happening, report it with the id below.",
+        400 when InvalidInput is not null => InvalidInput,
         _ => "Go back and try again.",
     };
+
+    /// <summary>What was wrong with the request, when the pipeline knows (a NUL in a form, see NulInFormsMiddleware).</summary>
+    public string? InvalidInput => HttpContext.Items[NulInFormsMiddleware.ItemKey] as string;
 
     public IActionResult OnGet(int? code) => Handle(code);
     public IActionResult OnPost(int? code) => Handle(code);
@@ -48,6 +53,9 @@ public sealed class ErrorModel : PageModel
 
     private IActionResult Handle(int? code)
     {
+        // The code comes from the route, read by hand: model binding reads the failed request's form too, and a form
+        // that cannot be read (a NUL in it) left the code unbound, so a 400 was shown as 404 "Page not found".
+        code ??= int.TryParse(RouteData.Values["code"] as string, out var routed) ? routed : null;
         Code = code ?? (HttpContext.Features.Get<IExceptionHandlerFeature>() is not null ? 500 : 404);
         if (Code is < 400 or > 599) Code = 404; // /error/-1 typed by hand: not a status this page can answer with
         var originalPath = HttpContext.Features.Get<IStatusCodeReExecuteFeature>()?.OriginalPath

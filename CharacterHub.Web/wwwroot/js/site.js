@@ -150,4 +150,23 @@
       });
     }
   });
+  // A form the server refused before any page code ran (a NUL character in it: NulInFormsMiddleware) answers an
+  // htmx request 400 with a plain sentence; htmx swaps nothing on a 400, so the sentence is shown above the form
+  // and what the user typed stays where it is.
+  document.addEventListener("htmx:responseError", function (event) {
+    const xhr = event.detail.xhr;
+    if (!xhr || xhr.status !== 400 || !xhr.getResponseHeader("X-Input-Refused")) return;
+    const elt = event.detail.elt;
+    const anchor = (elt && elt.closest && elt.closest("form")) || elt;
+    if (!anchor || !anchor.parentNode) return;
+    let note = anchor.previousElementSibling;
+    if (!note || !note.hasAttribute("data-input-refused")) {
+      note = document.createElement("p");
+      note.className = "field-error";
+      note.setAttribute("role", "alert");
+      note.setAttribute("data-input-refused", "");
+      anchor.parentNode.insertBefore(note, anchor);
+    }
+    note.textContent = xhr.responseText;
+  });
 })();
