@@ -77,11 +77,15 @@ internal sealed class ChatPrompting
             // An unfinished or failed-empty reply has nothing the model should see; a system line is a hidden note.
             if (m.IsOpen || m.Content.Length == 0 || SystemLines.IsHidden(m)) continue;
             history.Add(m.Role == "user"
-                ? new HistoryMessage(ChatRole.User, userName, m.Content, m.CreatedAt)
-                : new HistoryMessage(ChatRole.Assistant, characterName, m.Content, m.CreatedAt));
+                ? new HistoryMessage(ChatRole.User, userName, m.Content, m.CreatedAt, Source(m))
+                : new HistoryMessage(ChatRole.Assistant, characterName, m.Content, m.CreatedAt, Source(m)));
         }
         return history;
     }
+
+    /// <summary>Where a history message's text lives: its swipe, unless it was edited (then the text is a revision's, and
+    /// the inspector keeps a copy of it).</summary>
+    public static MessageSource? Source(ChatMessageView m, string prefix = "") => m.Edited ? null : new MessageSource(m.SwipeId, prefix);
 
     public BuiltPrompt Build(ChatCharacter character, string userName, IReadOnlyList<HistoryMessage> history, long chatId, LlmConnection? connection) =>
         Build(character, new PromptPersona(userName), history, chatId, connection);

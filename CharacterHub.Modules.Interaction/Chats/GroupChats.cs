@@ -268,17 +268,17 @@ internal sealed class GroupPrompt(long speakerId, IReadOnlyList<ChatCharacter> m
             if (m.IsOpen || m.Content.Length == 0 || SystemLines.IsHidden(m)) continue;
             if (m.Role == "user")
             {
-                history.Add(new HistoryMessage(ChatRole.User, userName, m.Content, m.CreatedAt));
+                history.Add(new HistoryMessage(ChatRole.User, userName, m.Content, m.CreatedAt, ChatPrompting.Source(m)));
                 continue;
             }
             if (m.CharacterId is { } who && who != speakerId)
             {
                 var other = Names.TryGetValue(who, out var on) ? on : "Another character";
-                history.Add(new HistoryMessage(ChatRole.Assistant, other, $"{other}: {m.Content}", m.CreatedAt));
+                history.Add(new HistoryMessage(ChatRole.Assistant, other, $"{other}: {m.Content}", m.CreatedAt, ChatPrompting.Source(m, $"{other}: ")));
             }
             else
             {
-                history.Add(new HistoryMessage(ChatRole.Assistant, speakerName, m.Content, m.CreatedAt));
+                history.Add(new HistoryMessage(ChatRole.Assistant, speakerName, m.Content, m.CreatedAt, ChatPrompting.Source(m)));
             }
         }
         return history;

@@ -9,8 +9,12 @@ using Npgsql;
 namespace CharacterHub.Modules.Interaction.Chats;
 
 /// <summary>One section of a sent prompt. <see cref="Role"/> is set on the sections that were sent as messages (in
-/// order they are exactly the messages the model got); nested sections and notices are shown for reference only.</summary>
-internal sealed record InspectedSection(string Kind, string Label, string Text, int Tokens, bool Nested, string? Role, string? Name, bool Truncated = false);
+/// order they are exactly the messages the model got); nested sections and notices are shown for reference only.
+/// A chat message's section is saved as a reference, <see cref="SwipeId"/> (plus the <see cref="Prefix"/> it was sent
+/// with), instead of a second copy of its text: swipes are written once, so the text read back is the text sent.
+/// <see cref="Text"/> is null in storage then and filled in when the record is read.</summary>
+internal sealed record InspectedSection(string Kind, string Label, string? Text, int Tokens, bool Nested, string? Role, string? Name,
+    bool Truncated = false, long? SwipeId = null, string? Prefix = null);
 
 /// <summary>A lorebook entry that fired, and why.</summary>
 internal sealed record InspectedLore(string Book, string Entry, string Why, string Position, int Tokens);
@@ -54,9 +58,16 @@ internal sealed record InspectedPrompt(
         {
             // Non-nested, non-notice sections are the pieces in prompt order, one per message.
             PromptMessage? message = !s.Nested && s.Kind != PromptSectionKind.Notice && sent < prompt.Messages.Count ? prompt.Messages[sent++] : null;
+            var role = message is null ? null : RoleName(message.Role);
+            if (s.Source is { } source)
+            {
+                sections.Add(new InspectedSection(s.Kind.ToString(), s.Label, null, s.Tokens, s.Nested, role, message?.Name,
+                    SwipeId: source.SwipeId, Prefix: source.Prefix.Length == 0 ? null : source.Prefix));
+                continue;
+            }
             var truncated = s.Text.Length > MaxSectionText;
             sections.Add(new InspectedSection(s.Kind.ToString(), s.Label, truncated ? s.Text[..MaxSectionText] : s.Text, s.Tokens, s.Nested,
-                message is null ? null : RoleName(message.Role), message?.Name, truncated));
+                role, message?.Name, truncated));
         }
         var lore = prompt.ActivatedEntries.Select(a => new InspectedLore(
             a.BookName,
@@ -75,6 +86,17 @@ internal sealed record InspectedPrompt(
 
     public static InspectedPrompt ForOffline(OfflineReply reply) =>
         new("offline", true, 0, 0, 0, 0, false, null, [], [], [], reply.Sources);
+
+    /// <summary>The swipes whose text this record refers to.</summary>
+    public IEnumerable<long> ReferencedSwipes() => Sections.Where(s => s.Text is null && s.SwipeId is not null).Select(s => s.SwipeId!.Value);
+
+    /// <summary>This record with the referred texts filled in (a swipe no longer there is said so).</summary>
+    public InspectedPrompt WithTexts(IReadOnlyDictionary<long, string> swipes) => this with
+    {
+        Sections = Sections.Select(s => s.Text is null && s.SwipeId is { } id
+            ? s with { Text = swipes.TryGetValue(id, out var text) ? (s.Prefix ?? "") + text : "(this message is no longer in the chat)" }
+            : s).ToList(),
+    };
 
     public static string RoleName(ChatRole role) => role switch { ChatRole.User => "user", ChatRole.Assistant => "assistant", _ => "system" };
 }
@@ -97,6 +119,17 @@ internal sealed class GetPromptInspectionHandler(NpgsqlDataSource db, PromptReco
         await records.WhenSavedAsync(message.SwipeId, TimeSpan.FromSeconds(2), ct);
         var json = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
             "select prompt::text from interaction.swipe_prompts where swipe_id = @SwipeId", new { message.SwipeId }, cancellationToken: ct));
-        return new PromptInspection(message, InspectedPrompt.FromJson(json));
+        var prompt = InspectedPrompt.FromJson(json);
+        if (prompt?.ReferencedSwipes().ToArray() is { Length: > 0 } ids)
+        {
+            // Only this chat's swipes (the record is the user's, but a reference is checked like any other id).
+            var texts = (await connection.QueryAsync<(long Id, string Content)>(new CommandDefinition(
+                """
+                select s.id, s.content from interaction.message_swipes s join interaction.messages m on m.id = s.message_id
+                where s.id = any(@ids) and m.chat_id = @ChatId
+                """, new { ids, query.ChatId }, cancellationToken: ct))).ToDictionary(r => r.Id, r => r.Content);
+            prompt = prompt.WithTexts(texts);
+        }
+        return new PromptInspection(message, prompt);
     }
 }

@@ -193,7 +193,7 @@ internal sealed class PromptBuilder(ITokenCounter tokens, MacroEngine macros, St
         {
             sections.Add(new PromptSection(PromptSectionKind.Lorebook, LoreLabel(x.Hit), x.Text, tokens.Count(x.Text), Nested: true));
         }
-        foreach (var p in pieces) sections.Add(new PromptSection(p.Kind, p.Label, p.Text, Cost(p)));
+        foreach (var p in pieces) sections.Add(new PromptSection(p.Kind, p.Label, p.Text, Cost(p), Source: p.Source));
         foreach (var notice in notices) sections.Add(new PromptSection(PromptSectionKind.Notice, "Notice", notice, 0));
 
         return new BuiltPrompt(messages, sections, activated, loreNotes, variables, total, rendered.Error, dropped, examplesDropped);
@@ -224,7 +224,7 @@ internal sealed class PromptBuilder(ITokenCounter tokens, MacroEngine macros, St
 
     private int Cost(Piece piece) => piece.Cost(tokens);
 
-    private static Piece HistoryPiece(HistoryMessage m) => new(PromptSectionKind.History, $"{m.Role}: {m.SpeakerName}", m.Role, m.Content, null);
+    private static Piece HistoryPiece(HistoryMessage m) => new(PromptSectionKind.History, $"{m.Role}: {m.SpeakerName}", m.Role, m.Content, null, m.Source);
 
     private static string FormatExamplesText(List<string> blocks) => string.Join('\n', blocks.Select(b => "<START>\n" + b));
 
@@ -243,7 +243,7 @@ internal sealed class PromptBuilder(ITokenCounter tokens, MacroEngine macros, St
         return pieces;
     }
 
-    private sealed record Piece(PromptSectionKind Kind, string Label, ChatRole Role, string Text, string? Name)
+    private sealed record Piece(PromptSectionKind Kind, string Label, ChatRole Role, string Text, string? Name, MessageSource? Source = null)
     {
         // Memoised per piece: the budget, the total and the sections each need it, and even a cache hit in the token
         // counter hashes the whole text. A piece lives within one Build, so no synchronisation is needed.

@@ -36,7 +36,11 @@ internal sealed record PromptCharacter
 
 internal sealed record PromptPersona(string Name, string Description = "");
 
-internal sealed record HistoryMessage(ChatRole Role, string SpeakerName, string Content, DateTimeOffset Timestamp);
+/// <summary>Where a history message's text is stored, when it is exactly <see cref="Prefix"/> plus a swipe's text (swipes
+/// are written once): the prompt inspector then records the reference, not a second copy of the text.</summary>
+internal sealed record MessageSource(long SwipeId, string Prefix = "");
+
+internal sealed record HistoryMessage(ChatRole Role, string SpeakerName, string Content, DateTimeOffset Timestamp, MessageSource? Source = null);
 
 internal enum SelectiveLogic
 {
@@ -209,7 +213,7 @@ internal enum PromptSectionKind
 /// <summary>One piece of the prompt for the inspector, in prompt order. Notices carry no tokens. A nested section
 /// (the system prompt, before/after-char lore) is shown for reference: its text and tokens are already inside the
 /// story string, so the non-nested sections add up to <see cref="BuiltPrompt.TotalTokens"/>.</summary>
-internal sealed record PromptSection(PromptSectionKind Kind, string Label, string Text, int Tokens, bool Nested = false);
+internal sealed record PromptSection(PromptSectionKind Kind, string Label, string Text, int Tokens, bool Nested = false, MessageSource? Source = null);
 
 internal sealed record BuiltPrompt(
     IReadOnlyList<PromptMessage> Messages,
