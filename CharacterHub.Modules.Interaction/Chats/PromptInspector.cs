@@ -81,8 +81,25 @@ internal sealed record InspectedPrompt(
             a.Entry.Position.ToString(), a.Tokens)).ToList();
         return new InspectedPrompt(model, false, connection.ContextSize, connection.DefaultSampling.MaxTokens ?? 512, prompt.TotalTokens,
             prompt.DroppedHistoryMessages, prompt.ExamplesDropped, prompt.TemplateError?.Message, sections, lore,
-            prompt.LoreNotes.Select(n => $"{(n.Entry.Comment.Length > 0 ? n.Entry.Comment : "entry " + n.Entry.Id)}: {n.Message}").ToList(), []);
+            Notes(prompt.LoreNotes), []);
     }
+
+    /// <summary>Most of a big book's notes share a reason ("the budget was used up"): one line per reason naming its
+    /// entries (the first <see cref="MaxNamesPerNote"/>) reads better and keeps a reply's record small.</summary>
+    public const int MaxNamesPerNote = 40;
+
+    internal static List<string> Notes(IReadOnlyList<LoreNote> notes) => notes
+        .GroupBy(n => n.Message)
+        .Select(g =>
+        {
+            var names = g.Select(n => n.Entry.Comment.Length > 0 ? n.Entry.Comment : "entry " + n.Entry.Id).Distinct().ToList();
+            if (names.Count == 1) return $"{names[0]}: {g.Key}";
+            var shown = string.Join(", ", names.Take(MaxNamesPerNote));
+            return names.Count > MaxNamesPerNote
+                ? $"{g.Key} ({names.Count} entries: {shown} and {names.Count - MaxNamesPerNote} more)"
+                : $"{g.Key} ({names.Count} entries: {shown})";
+        })
+        .ToList();
 
     public static InspectedPrompt ForOffline(OfflineReply reply) =>
         new("offline", true, 0, 0, 0, 0, false, null, [], [], [], reply.Sources);

@@ -45,4 +45,15 @@ public sealed class InspectedPromptReferenceTests
         Assert.That(history.Text, Does.Contain("no longer in the chat"));
         Assert.That(history.Tokens, Is.GreaterThan(0));
     }
+
+    [Test]
+    public void LoreNotes_AreOneLinePerReason_NamingTheirEntries()
+    {
+        LoreNote Note(int id, string message) => new(new LorebookEntry { Id = id.ToString(System.Globalization.CultureInfo.InvariantCulture), Content = "x" }, LoreNoteKind.InvalidRegex, message);
+        var notes = Enumerable.Range(1, 45).Select(i => Note(i, "Dropped: the budget was used.")).Append(Note(99, "Invalid regex.")).ToList();
+        var lines = InspectedPrompt.Notes(notes);
+        Assert.That(lines, Has.Count.EqualTo(2));
+        Assert.That(lines[0], Does.StartWith("Dropped: the budget was used. (45 entries: entry 1, entry 2").And.EndWith("entry 40 and 5 more)"));
+        Assert.That(lines[1], Is.EqualTo("entry 99: Invalid regex."));
+    }
 }
