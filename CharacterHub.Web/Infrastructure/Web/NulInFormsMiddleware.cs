@@ -1,4 +1,5 @@
 using System.Text;
+using Npgsql;
 using CharacterHub.Kernel.Web;
 
 namespace CharacterHub.Web.Infrastructure.Web;
@@ -25,7 +26,7 @@ public sealed class NulInFormsMiddleware(RequestDelegate next)
         if (context.Items.ContainsKey(ItemKey)
             || HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || !IsUrlEncoded(request.ContentType))
         {
-            await next(context);
+            await NextAsync(context);
             return;
         }
 
@@ -49,11 +50,34 @@ public sealed class NulInFormsMiddleware(RequestDelegate next)
         var fields = FieldsWithNul(body);
         if (fields.Count == 0)
         {
-            await next(context);
+            await NextAsync(context);
             return;
         }
 
-        var message = Message(fields);
+        await RefuseAsync(context, Message(fields));
+    }
+
+    /// <summary>The rest of the pipeline, with a net under it: a NUL that arrived another way (a multipart form's text
+    /// field, a query string) is refused by PostgreSQL when it reaches a text column (SQLSTATE 22021), and that too is
+    /// answered in words, not as a 500. The statement failed, so nothing was saved.</summary>
+    private async Task NextAsync(HttpContext context)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.CharacterNotInRepertoire or PostgresErrorCodes.UntranslatableCharacter
+                                          && !context.Response.HasStarted)
+        {
+            context.Response.Clear();
+            await RefuseAsync(context, "The form contained an invalid character (a NUL, U+0000) that cannot be stored. Nothing was saved: " +
+                                       "remove that character (it often comes with text pasted from a binary file) and send it again.");
+        }
+    }
+
+    private static async Task RefuseAsync(HttpContext context, string message)
+    {
+        var request = context.Request;
         if (request.IsApi())
         {
             await context.WriteProblem(StatusCodes.Status400BadRequest, "The input contained an invalid character.", message);
