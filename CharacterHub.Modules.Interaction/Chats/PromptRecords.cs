@@ -18,17 +18,19 @@ namespace CharacterHub.Modules.Interaction.Chats;
 /// opened in the inspector the moment it finished still shows its record. Register as a singleton and as a hosted
 /// service (it drains its queue on shutdown).
 /// </summary>
-internal sealed class PromptRecords(NpgsqlDataSource db, ILogger<PromptRecords> log) : IHostedService
+internal sealed class PromptRecords(NpgsqlDataSource db, ILogger<PromptRecords> log, int capacity = PromptRecords.MaxQueued) : IHostedService
 {
     /// <summary>Records waiting beyond this many (a database outage) are dropped, not kept in memory without bound.</summary>
     public const int MaxQueued = 5_000;
     private const int MaxBatch = 64;
 
     private readonly Channel<(long SwipeId, InspectedPrompt Prompt)> queue =
-        Channel.CreateBounded<(long, InspectedPrompt)>(new BoundedChannelOptions(MaxQueued)
+        Channel.CreateBounded<(long, InspectedPrompt)>(new BoundedChannelOptions(capacity)
         {
             SingleReader = true,
-            FullMode = BoundedChannelFullMode.DropWrite,
+            // Wait, not DropWrite: with Wait, TryWrite says false when the queue is full (DropWrite would say true and
+            // drop silently, leaving the record "pending" forever); Save never waits, it drops and logs.
+            FullMode = BoundedChannelFullMode.Wait,
         });
     private readonly ConcurrentDictionary<long, TaskCompletionSource> pending = new();
     private Task? loop;
@@ -42,7 +44,7 @@ internal sealed class PromptRecords(NpgsqlDataSource db, ILogger<PromptRecords> 
         {
             pending.TryRemove(swipeId, out _);
             saved.TrySetResult();
-            log.LogWarning("Prompt record of swipe {SwipeId} dropped: {Max} records are already waiting to be saved", swipeId, MaxQueued);
+            log.LogWarning("Prompt record of swipe {SwipeId} dropped: {Max} records are already waiting to be saved", swipeId, capacity);
         }
     }
 
