@@ -44,7 +44,48 @@ internal sealed record InspectedPrompt(
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new SectionConverter() },
     };
+
+    /// <summary>
+    /// A chat message's section (a reference, see <see cref="InspectedSection"/>) is written as a short array,
+    /// <c>[label, tokens, role, name, swipeId, prefix]</c>: a long chat sends a couple of hundred of them with every reply,
+    /// and as objects they were most of the record. Everything else is written as an object; both read back.
+    /// </summary>
+    private sealed class SectionConverter : JsonConverter<InspectedSection>
+    {
+        private static readonly JsonSerializerOptions Plain = new(JsonSerializerDefaults.Web)
+        {
+            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        };
+
+        public override InspectedSection? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            if (reader.TokenType != JsonTokenType.StartArray) return JsonSerializer.Deserialize<InspectedSection>(ref reader, Plain);
+            var parts = JsonSerializer.Deserialize<JsonElement[]>(ref reader, Plain) ?? [];
+            string? Str(int i) => i < parts.Length && parts[i].ValueKind == JsonValueKind.String ? parts[i].GetString() : null;
+            long? Num(int i) => i < parts.Length && parts[i].ValueKind == JsonValueKind.Number ? parts[i].GetInt64() : null;
+            return new InspectedSection(nameof(PromptSectionKind.History), Str(0) ?? "", null, (int)(Num(1) ?? 0), false, Str(2), Str(3),
+                SwipeId: Num(4), Prefix: Str(5));
+        }
+
+        public override void Write(Utf8JsonWriter writer, InspectedSection value, JsonSerializerOptions options)
+        {
+            if (value is not { Text: null, SwipeId: { } swipeId, Kind: nameof(PromptSectionKind.History), Nested: false })
+            {
+                JsonSerializer.Serialize(writer, value, Plain);
+                return;
+            }
+            writer.WriteStartArray();
+            writer.WriteStringValue(value.Label);
+            writer.WriteNumberValue(value.Tokens);
+            if (value.Role is null) writer.WriteNullValue(); else writer.WriteStringValue(value.Role);
+            if (value.Name is null) writer.WriteNullValue(); else writer.WriteStringValue(value.Name);
+            writer.WriteNumberValue(swipeId);
+            if (value.Prefix is not null) writer.WriteStringValue(value.Prefix);
+            writer.WriteEndArray();
+        }
+    }
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 

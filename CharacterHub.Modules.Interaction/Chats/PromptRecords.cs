@@ -24,6 +24,11 @@ internal sealed class PromptRecords(NpgsqlDataSource db, ILogger<PromptRecords> 
     public const int MaxQueued = 5_000;
     private const int MaxBatch = 64;
 
+    /// <summary>How long the loop lets records gather before it writes them.</summary>
+    public static readonly TimeSpan CoalesceDelay = TimeSpan.FromMilliseconds(100);
+
+    private readonly CancellationTokenSource stopping = new();
+
     private readonly Channel<(long SwipeId, InspectedPrompt Prompt)> queue =
         Channel.CreateBounded<(long, InspectedPrompt)>(new BoundedChannelOptions(capacity)
         {
@@ -72,6 +77,7 @@ internal sealed class PromptRecords(NpgsqlDataSource db, ILogger<PromptRecords> 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         queue.Writer.TryComplete();
+        await stopping.CancelAsync().ConfigureAwait(false);
         if (loop is not null) await loop.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -80,6 +86,13 @@ internal sealed class PromptRecords(NpgsqlDataSource db, ILogger<PromptRecords> 
         var batch = new List<(long SwipeId, InspectedPrompt Prompt)>(MaxBatch);
         while (await queue.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            // Records that finish close together go in one statement and one commit: a busy site writes a few
+            // statements a second instead of one per reply (the inspector waits for a queued record, see WhenSavedAsync).
+            if (!queue.Reader.Completion.IsCompleted && queue.Reader.Count < MaxBatch)
+            {
+                try { await Task.Delay(CoalesceDelay, stopping.Token).ConfigureAwait(false); }
+                catch (OperationCanceledException) { }
+            }
             batch.Clear();
             while (batch.Count < MaxBatch && queue.Reader.TryRead(out var item)) batch.Add(item);
             try
