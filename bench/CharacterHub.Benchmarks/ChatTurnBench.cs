@@ -134,7 +134,7 @@ internal sealed class ChatTurnBench : IBenchmark
             character = await sp.GetRequiredService<IMediator>().Send(new Kernel.Contracts.Characters.GetCharacterForChat(characterId, userId)));
         await Part("read character as a turn does (version check, cached card)", async sp =>
             await sp.GetRequiredService<ChatCharacters>().GetAsync(sp.GetRequiredService<IMediator>(), characterId, userId, CancellationToken.None));
-        await Part($"read the turn's context: persona, prompt options, connection, history (one batch of {TurnContextStore.FirstWindow} messages)", async _ =>
+        await Part($"read the turn's context: persona, prompt options, connection, history (one batch; history as far back as the context can use)", async _ =>
         {
             await using var c = new NpgsqlConnection(cs);
             await c.OpenAsync();

@@ -4,7 +4,7 @@ using Npgsql;
 
 namespace CharacterHub.Tests.Integration.Chats;
 
-/// <summary>A turn reads its history in one or two steps: the second only when the first does not fill the context.</summary>
+/// <summary>A turn reads its history in one statement, back only as far as the model's context can use.</summary>
 public sealed class TurnContextTests : IntegrationTest
 {
     private async Task<(long ChatId, long UserId)> ChatWithAsync(string username, int messages, int length)
@@ -42,7 +42,11 @@ public sealed class TurnContextTests : IntegrationTest
     {
         var (chatId, userId) = await ChatWithAsync("ctx_long", 300, 2_000);
         var turn = await LoadAsync(chatId, userId, 8192);
-        Assert.That(turn.History, Has.Count.EqualTo(TurnContextStore.FirstWindow));
+        // ~2,010 characters a message: 8,192 tokens × 5 characters are covered by 21 messages, and no more are read.
+        var budget = 8192L * TurnContextStore.CharsPerToken;
+        Assert.That(turn.History.Sum(m => (long)m.Content.Length), Is.GreaterThanOrEqualTo(budget), "the context is covered");
+        Assert.That(turn.History.Take(turn.History.Count - 1).Sum(m => (long)m.Content.Length), Is.LessThan(budget), "nothing beyond it was read");
+        Assert.That(turn.History, Has.Count.EqualTo(21));
         Assert.That(turn.History[0].Content, Does.StartWith("message 300 "), "newest first");
         Assert.That(turn.Persona.Name, Is.EqualTo("Reader"));
     }
@@ -55,6 +59,21 @@ public sealed class TurnContextTests : IntegrationTest
         Assert.That(turn.History, Has.Count.EqualTo(ChatStore.HistoryWindow));
         Assert.That(turn.History.Select(m => m.Id), Is.Ordered.Descending, "one newest-first list across both reads");
         Assert.That(turn.History.Select(m => m.Id).Distinct().Count(), Is.EqualTo(ChatStore.HistoryWindow), "no message read twice");
+    }
+
+    [Test]
+    public async Task A_connection_with_a_bigger_context_reads_further_back()
+    {
+        var (chatId, userId) = await ChatWithAsync("ctx_conn", 300, 2_000);
+        await using var db = new NpgsqlConnection(Database.ConnectionString);
+        var connectionId = await db.ExecuteScalarAsync<long>("""
+            insert into interaction.llm_connections (user_id, name, base_url, model, context_size, is_default)
+            values (@userId, 'Big', 'https://models.example/v1', 'big', 32768, true) returning id
+            """, new { userId });
+        Assert.That(connectionId, Is.GreaterThan(0));
+        var turn = await LoadAsync(chatId, userId, 8192);
+        Assert.That(turn.Connection?.ContextSize, Is.EqualTo(32768));
+        Assert.That(turn.History, Has.Count.EqualTo(82), "32,768 tokens × 5 characters of ~2,010-character messages");
     }
 
     [Test]
