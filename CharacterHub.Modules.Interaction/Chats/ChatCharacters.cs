@@ -21,7 +21,7 @@ internal sealed class ChatCharacters
     /// the database; null when it has not. For display only (at most one turn stale): every turn checks the version
     /// and the user's access before it uses a card.</summary>
     public string? CachedDisplayName(long characterId) =>
-        byId.TryGetValue(characterId, out var c) ? (string.IsNullOrWhiteSpace(c.Nickname) ? c.Name : c.Nickname) : null;
+        byId.TryGetValue(characterId, out var c) ? GroupChats.DisplayName(c) : null;
 
     public async ValueTask<ChatCharacter?> GetAsync(IMediator mediator, long characterId, long userId, CancellationToken ct)
     {

@@ -93,7 +93,7 @@ internal static class ChatExport
         var persona = await PersonaStore.ResolveAsync(connection, chat.Id, me.Id, me.Username ?? "User", ct);
         var character = await mediator.Send(new GetCharacterForChat(chat.CharacterId, me.Id), ct);
         var characterName = character is null ? "(unavailable character)"
-            : string.IsNullOrWhiteSpace(character.Nickname) ? character.Name : character.Nickname;
+            : GroupChats.DisplayName(character);
         // A group chat's speakers, by character id: its members and anyone who spoke in it (a member removed from the
         // group keeps its lines, and they stay named after it, not after the primary character). A character the user
         // can no longer read gets a neutral name.
@@ -102,7 +102,7 @@ internal static class ChatExport
         {
             if (names.ContainsKey(memberId)) continue;
             var member = await mediator.Send(new GetCharacterForChat(memberId, me.Id), ct);
-            names[memberId] = member is null ? "(unavailable character)" : string.IsNullOrWhiteSpace(member.Nickname) ? member.Name : member.Nickname;
+            names[memberId] = member is null ? "(unavailable character)" : GroupChats.DisplayName(member);
         }
         string Speaker(ExportedMessage m) =>
             m.Role == "assistant" && m.CharacterId is { } who && names.TryGetValue(who, out var name) ? name : SpeakerName(m.Role, characterName, persona.Name);

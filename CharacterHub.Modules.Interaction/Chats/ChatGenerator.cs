@@ -59,7 +59,7 @@ internal sealed partial class ChatGenerator(
             else
             {
                 var (persona, options, page) = (turn.Persona, turn.Options, turn.History);
-                var characterName = string.IsNullOrWhiteSpace(character.Nickname) ? character.Name : character.Nickname;
+                var characterName = GroupChats.DisplayName(character);
                 // In a group chat the speaker's card carries the group and the others' lines carry their names.
                 var group = claim.Members > 1 ? await groups.PromptAsync(chatId, claim.CharacterId, userId, linked.Token) : null;
                 if (group is not null) character = group.Shape(character);

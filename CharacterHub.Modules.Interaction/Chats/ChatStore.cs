@@ -151,13 +151,6 @@ internal static class ChatStore
                       coalesce(ch.reply_queue_after = m.id and cardinality(ch.reply_queue) > 0, false) as queued
             """;
 
-    public static Task<GenerationClaim?> ClaimAsync(NpgsqlConnection c, long chatId, long messageId, long userId, CancellationToken ct) =>
-        c.QuerySingleOrDefaultAsync<GenerationClaim>(new CommandDefinition(ClaimSql, new { chatId, messageId, userId }, cancellationToken: ct));
-
-    public static Task<bool> StopRequestedAsync(NpgsqlConnection c, long swipeId, CancellationToken ct) =>
-        c.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "select stop_requested from interaction.message_swipes where id = @swipeId", new { swipeId }, cancellationToken: ct));
-
     /// <summary>Writes the swipe's text once, when its generation ends (the only write of a swipe's content), and
     /// moves the chat up the list, in one statement: one commit (one WAL flush) instead of two. True when this call
     /// finished the swipe (false: it was already finished, or its chat is gone). The prompt inspector's record is

@@ -39,7 +39,7 @@ internal sealed record GroupInfo(IReadOnlyList<GroupMemberView> Members, string 
 /// its primary character (the first member), so the single-character paths keep working; members, their order, who
 /// is muted and the reply order live beside it. After the user writes, the reply order picks the speakers; the first
 /// one's reply is created pending and the rest wait in chats.reply_queue. When a reply's generation ends, the request
-/// that claimed it (exactly one, see <see cref="ChatStore.ClaimAsync"/>) creates the next speaker's pending reply,
+/// that claimed it (exactly one, see <see cref="ChatStore.ClaimSql"/>) creates the next speaker's pending reply,
 /// so each speaker sees the replies before it and a reconnect or a second tab never generates twice.
 /// </summary>
 internal sealed class GroupChats(NpgsqlDataSource db, IMediator mediator, ChatCharacters characters)

@@ -92,7 +92,7 @@ internal static class Impersonation
                 {
                     await ChatStore.RecordInteractionAsync(connection, null, chat.CharacterId, me.Id, chatId, "impersonate", ct);
                 }
-                var characterName = string.IsNullOrWhiteSpace(character.Nickname) ? character.Name : character.Nickname;
+                var characterName = GroupChats.DisplayName(character);
                 var history = ChatPrompting.History(page, characterName, persona.Name);
                 var prompt = prompting.Build(character, persona.ToPrompt(), history, chatId, model, options);
                 await foreach (var e in factory.Create(model).StreamAsync(Messages(prompt, characterName, persona.Name), null, ct))
