@@ -78,9 +78,38 @@ public sealed class HostTests : IntegrationTest
     [Test]
     public async Task OversizedBody_IsRefusedBeforeItIsRead()
     {
-        var payload = new ByteArrayContent(new byte[2 * 1024 * 1024]);
+        // The body's size is declared up front with "Expect: 100-continue": the server must answer from the headers
+        // alone, so the client never sends a byte of it. (Streaming the body instead races the server's early
+        // refusal against the client's writes, which sometimes ends in a connection reset rather than the answer.)
+        using var handler = new SocketsHttpHandler { Expect100ContinueTimeout = TimeSpan.FromSeconds(60) };
+        using var http = new HttpClient(handler) { BaseAddress = App.BaseAddress };
+        var payload = new CountingContent(2 * 1024 * 1024);
         payload.Headers.ContentType = new("application/json");
-        var response = await Client().Http.PostAsync("/api/tokens", payload);
-        Assert.That((int)response.StatusCode, Is.EqualTo(413).Or.EqualTo(400));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/tokens") { Content = payload };
+        request.Headers.ExpectContinue = true;
+        var response = await http.SendAsync(request);
+        Assert.That((int)response.StatusCode, Is.EqualTo(413));
+        Assert.That(payload.BytesSent, Is.Zero, "the body was read before it was refused");
+    }
+
+    private sealed class CountingContent(int length) : HttpContent
+    {
+        public long BytesSent;
+
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            var chunk = new byte[64 * 1024];
+            for (var sent = 0; sent < length; sent += chunk.Length)
+            {
+                await stream.WriteAsync(chunk);
+                Interlocked.Add(ref BytesSent, chunk.Length);
+            }
+        }
+
+        protected override bool TryComputeLength(out long size)
+        {
+            size = length;
+            return true;
+        }
     }
 }
