@@ -83,9 +83,27 @@ internal sealed class ExternalFakeLlm : IAsyncDisposable
                 server.ClearRequests();
             }
         });
+        server.RecordAnswerTimes = true;
         Console.WriteLine(server.BaseUrl);
-        await Console.In.ReadToEndAsync();
+        // Until standard input closes: "answer-times" asks for the model's own time per completion since the last
+        // ask (one line of milliseconds, comma-separated, in completion order).
+        while (await Console.In.ReadLineAsync() is { } command)
+        {
+            if (command.Trim() == "answer-times")
+                Console.WriteLine(string.Join(',', server.TakeAnswerTimes().Select(t => t.ToString("R", CultureInfo.InvariantCulture))));
+        }
         return 0;
+    }
+
+    /// <summary>The fake model's own time for each chat completion since the last call (see
+    /// <see cref="FakeLlmServer.TakeAnswerTimes"/>), in completion order, in milliseconds.</summary>
+    public async Task<IReadOnlyList<double>> TakeAnswerTimesAsync()
+    {
+        await process.StandardInput.WriteLineAsync("answer-times");
+        await process.StandardInput.FlushAsync();
+        var line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30))
+            ?? throw new InvalidOperationException("the fake model process ended");
+        return line.Length == 0 ? [] : line.Split(',').Select(t => double.Parse(t, CultureInfo.InvariantCulture)).ToArray();
     }
 
     public async ValueTask DisposeAsync()

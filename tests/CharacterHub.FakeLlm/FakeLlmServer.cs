@@ -50,6 +50,7 @@ public sealed partial class FakeLlmServer : IAsyncDisposable
     private readonly CancellationTokenSource stopping = new();
     private readonly ConcurrentQueue<FakeLlmBehavior> queue = new();
     private readonly ConcurrentQueue<RecordedRequest> requests = new();
+    private readonly ConcurrentQueue<double> answerTimes = new();
     private Func<RecordedRequest, FakeLlmBehavior> script = _ => new FakeLlmBehavior();
     private volatile string? apiKey;
     private volatile IReadOnlyList<string> models = ["fake-model", "fake-model-large"];
@@ -156,6 +157,21 @@ public sealed partial class FakeLlmServer : IAsyncDisposable
 
     public void ClearRequests() => requests.Clear();
 
+    /// <summary>When set, each chat completion's own time is kept for <see cref="TakeAnswerTimes"/>.</summary>
+    public bool RecordAnswerTimes { get; set; }
+
+    /// <summary>
+    /// The model's own time per chat completion since the last call, in completion order, in milliseconds: from the
+    /// moment the request's body has been received and parsed (so the parse counts against the client) until the last
+    /// byte of the answer has been handed to the socket. A benchmark subtracts it to get what the client alone costs.
+    /// </summary>
+    public IReadOnlyList<double> TakeAnswerTimes()
+    {
+        var times = new List<double>();
+        while (answerTimes.TryDequeue(out var t)) times.Add(t);
+        return times;
+    }
+
     public async ValueTask DisposeAsync()
     {
         // Tests dispose explicitly inside an await-using scope; the second call must be harmless.
@@ -241,9 +257,16 @@ public sealed partial class FakeLlmServer : IAsyncDisposable
         var now = Interlocked.Increment(ref activeStreams);
         UpdatePeak(now);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping.Token);
+        var started = Stopwatch.GetTimestamp();
         try
         {
             await AnswerAsync(context, body, messages, behavior, cts.Token);
+            if (RecordAnswerTimes)
+            {
+                // The answer's end (the chunked body's terminator) is the model's last byte.
+                await context.Response.CompleteAsync();
+                answerTimes.Enqueue(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {
