@@ -18,6 +18,7 @@ public sealed class InteractionModule : IModule
         // One prompt builder per process: its compiled-lorebook cache is what keeps big lorebooks cheap per turn.
         services.AddSingleton<ChatPrompting>();
         services.AddSingleton<ChatCharacters>();
+        services.AddSingleton<HistoryCache>();
         services.AddSingleton(ReplyLiveness.From(configuration));
         services.AddSingleton<StopSignals>();
         services.AddSingleton<PromptRecords>();

@@ -18,7 +18,7 @@ internal sealed record GenerationOutcome(long ChatId, long MessageId, long Swipe
 /// </summary>
 internal sealed partial class ChatGenerator(
     NpgsqlDataSource db, IMediator mediator, ChatCharacters characters, LlmClientFactory factory, Connections.ChatConnectionResolver connections, ChatPrompting prompting,
-    StopSignals stopSignals, PromptRecords records, ILogger<ChatGenerator> log, GroupChats groups)
+    StopSignals stopSignals, PromptRecords records, ILogger<ChatGenerator> log, GroupChats groups, HistoryCache historyCache)
 {
     /// <summary>How often the streaming request looks for a stop pressed on any node.</summary>
     public static readonly TimeSpan StopPollInterval = TimeSpan.FromMilliseconds(250);
@@ -35,7 +35,7 @@ internal sealed partial class ChatGenerator(
             // mid-chat applies from the next reply on. Not cancelled by the browser leaving: once claimed, the reply
             // must be finished below, whatever happens.
             (claim, turn) = await TurnContextStore.ClaimAndLoadAsync(connection, chatId, messageId, userId, userName,
-                row => connections.Resolve(row)?.ContextSize ?? 8192, CancellationToken.None);
+                row => connections.Resolve(row)?.ContextSize ?? 8192, CancellationToken.None, historyCache);
             if (claim is null || turn is null) return null;
             if (claim.ContinuesSwipeId is { } baseSwipe) prefix = await ChatStore.SwipeTextAsync(connection, baseSwipe, CancellationToken.None) ?? "";
         }

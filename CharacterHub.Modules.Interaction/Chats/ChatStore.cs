@@ -53,11 +53,13 @@ internal static class ChatStore
         """;
 
     /// <summary>
-    /// The prompt's history window: the shown text of each message before a cursor, newest first (parameters @chatId,
-    /// @before, @limit). Unlike the page's view it skips the swipe counts (two subqueries per row, which a prompt never
-    /// shows); their fields read 0.
+    /// The prompt's history window: the shown text of each message from <paramref name="after"/> (an SQL expression)
+    /// up to a cursor, newest first (parameters @chatId, @before, @limit). Unlike the page's view it skips the swipe
+    /// counts (two subqueries per row, which a prompt never shows); their fields read 0. The chat's deleted ids are
+    /// collected once rather than looked up per message, so the plan is the backward walk of (chat_id, id) whatever
+    /// the planner guesses about the chat's size or the tombstones'.
     /// </summary>
-    public const string HistorySql = """
+    public static string HistorySql(string after) => $"""
         select m.id, m.role, m.created_at, s.id as swipe_id, coalesce(r.content, s.content) as content, s.status, s.kind,
                s.reason, s.detail, s.model, r.id is not null as edited, 0::bigint as swipe_number, 0::bigint as swipe_count,
                m.character_id
@@ -65,8 +67,8 @@ internal static class ChatStore
         join interaction.message_swipes s on s.id = m.chosen_swipe_id
         left join lateral (select r.id, r.content from interaction.message_revisions r
                            where r.swipe_id = s.id order by r.id desc limit 1) r on true
-        where m.chat_id = @chatId and m.id < @before
-          and not exists (select 1 from interaction.message_tombstones t where t.message_id = m.id)
+        where m.chat_id = @chatId and m.id < @before and m.id >= {after}
+          and m.id <> all (array(select t.message_id from interaction.message_tombstones t where t.chat_id = @chatId))
         order by m.id desc limit @limit
         """;
 

@@ -30,11 +30,55 @@ public sealed class TurnContextTests : IntegrationTest
         return (chatId, userId);
     }
 
-    private static async Task<TurnContext> LoadAsync(long chatId, long userId, int contextTokens)
+    private static async Task<TurnContext> LoadAsync(long chatId, long userId, int contextTokens, long before = long.MaxValue,
+        HistoryCache? cache = null)
     {
         await using var db = new NpgsqlConnection(Database.ConnectionString);
         await db.OpenAsync();
-        return await TurnContextStore.LoadAsync(db, chatId, userId, long.MaxValue, "Reader", _ => contextTokens, CancellationToken.None);
+        return await TurnContextStore.LoadAsync(db, chatId, userId, before, "Reader", _ => contextTokens, CancellationToken.None, cache);
+    }
+
+    private static async Task<long> AppendAsync(long chatId, string content, string status = "complete", long? id = null)
+    {
+        await using var db = new NpgsqlConnection(Database.ConnectionString);
+        // The message with its id chosen up front and its swipe in one statement, as a send writes them.
+        return await db.ExecuteScalarAsync<long>("""
+            with ids as (select coalesce(@id, nextval(pg_get_serial_sequence('interaction.messages', 'id'))) as message_id,
+                                nextval(pg_get_serial_sequence('interaction.message_swipes', 'id')) as swipe_id),
+                 m as (insert into interaction.messages (id, chat_id, role, content, chosen_swipe_id) overriding system value
+                       select message_id, @chatId, 'user', @content, swipe_id from ids returning id),
+                 s as (insert into interaction.message_swipes (id, message_id, content, status, kind, finished_at) overriding system value
+                       select swipe_id, message_id, @content, @status, 'user', case when @status = 'complete' then now() end from ids)
+            select id from m
+            """, new { chatId, content, status, id });
+    }
+
+    private static async Task<long> NextIdAsync()
+    {
+        await using var db = new NpgsqlConnection(Database.ConnectionString);
+        return await db.ExecuteScalarAsync<long>("select max(id) + 1 from interaction.messages");
+    }
+
+    /// <summary>The same read with no cache: what the cached read must equal.</summary>
+    private static async Task AssertSameAsWholeReadAsync(TurnContext cached, long chatId, long userId, int contextTokens, long before)
+    {
+        var whole = await LoadAsync(chatId, userId, contextTokens, before);
+        Assert.That(cached.History, Is.EqualTo(whole.History), "the cached window equals a whole read");
+    }
+
+    /// <summary>Changes a message's shown text (keeping its length, so the window is cut the same) behind the triggers'
+    /// back: only a read that uses the cache misses it.</summary>
+    private static async Task RewriteBehindTheCacheAsync(long messageId, string content)
+    {
+        await using var db = new NpgsqlConnection(Database.ConnectionString);
+        await db.OpenAsync();
+        await using var tx = await db.BeginTransactionAsync();
+        await db.ExecuteAsync("set local session_replication_role = replica", transaction: tx);
+        await db.ExecuteAsync("""
+            update interaction.message_swipes s set content = rpad(@content, length(s.content), 'y') from interaction.messages m
+            where m.id = @messageId and s.id = m.chosen_swipe_id
+            """, new { messageId, content }, tx);
+        await tx.CommitAsync();
     }
 
     [Test]
@@ -82,5 +126,112 @@ public sealed class TurnContextTests : IntegrationTest
         var (chatId, userId) = await ChatWithAsync("ctx_small", 20, 10);
         var turn = await LoadAsync(chatId, userId, 8192);
         Assert.That(turn.History, Has.Count.EqualTo(21), "20 seeded messages and the greeting");
+    }
+
+    [Test]
+    public async Task A_cached_window_reads_only_what_was_added_and_equals_a_whole_read()
+    {
+        var (chatId, userId) = await ChatWithAsync("ctx_cache", 300, 400);
+        var cache = new HistoryCache();
+        var before = await NextIdAsync();
+        var first = await LoadAsync(chatId, userId, 8192, before, cache);
+        Assert.That(cache.Get(chatId), Is.Not.Null, "a finished window is kept");
+
+        var oldest = first.History[^1].Id;
+        await RewriteBehindTheCacheAsync(oldest, "rewritten without the triggers");
+        var added = await AppendAsync(chatId, "a new message");
+        var next = await LoadAsync(chatId, userId, 8192, before + 1, cache);
+        Assert.That(next.History[0].Id, Is.EqualTo(added), "the new message is read");
+        Assert.That(next.History.Single(m => m.Id == oldest).Content, Does.Not.Contain("rewritten"),
+            "the older messages came from the cache, not the database");
+        var whole = await LoadAsync(chatId, userId, 8192, before + 1);
+        Assert.That(whole.History.Single(m => m.Id == oldest).Content, Does.Contain("rewritten"), "an uncached read sees the change");
+        Assert.That(next.History.Select(m => m.Id), Is.EqualTo(whole.History.Select(m => m.Id)), "the same messages, cut the same way");
+    }
+
+    [Test]
+    public async Task An_edit_a_delete_or_another_swipe_of_an_older_message_is_seen_by_the_next_cached_read()
+    {
+        var (chatId, userId) = await ChatWithAsync("ctx_cache_change", 40, 50);
+        var cache = new HistoryCache();
+        var before = await NextIdAsync();
+        var turn = await LoadAsync(chatId, userId, 8192, before, cache);
+        var (edited, deleted, swiped) = (turn.History[5].Id, turn.History[9].Id, turn.History[12].Id);
+        await using var db = new NpgsqlConnection(Database.ConnectionString);
+
+        await db.ExecuteAsync("""
+            insert into interaction.message_revisions (swipe_id, content)
+            select chosen_swipe_id, 'an edited line' from interaction.messages where id = @edited
+            """, new { edited });
+        turn = await LoadAsync(chatId, userId, 8192, before, cache);
+        Assert.That(turn.History.Single(m => m.Id == edited).Content, Is.EqualTo("an edited line"));
+        Assert.That(turn.History.Single(m => m.Id == edited).Edited, Is.True);
+
+        await db.ExecuteAsync("insert into interaction.message_tombstones (message_id) values (@deleted)", new { deleted });
+        turn = await LoadAsync(chatId, userId, 8192, before, cache);
+        Assert.That(turn.History.Select(m => m.Id), Does.Not.Contain(deleted));
+
+        await db.ExecuteAsync("""
+            with s as (insert into interaction.message_swipes (message_id, content, status, kind, finished_at)
+                       values (@swiped, 'the other swipe', 'complete', 'regenerate', now()) returning id, message_id)
+            update interaction.messages m set chosen_swipe_id = s.id from s where m.id = s.message_id
+            """, new { swiped });
+        turn = await LoadAsync(chatId, userId, 8192, before, cache);
+        Assert.That(turn.History.Single(m => m.Id == swiped).Content, Is.EqualTo("the other swipe"));
+
+        await db.ExecuteAsync("delete from interaction.message_tombstones where message_id = @deleted", new { deleted });
+        turn = await LoadAsync(chatId, userId, 8192, before, cache);
+        Assert.That(turn.History.Select(m => m.Id), Does.Contain(deleted), "an undone delete shows again");
+        await AssertSameAsWholeReadAsync(turn, chatId, userId, 8192, before);
+    }
+
+    [Test]
+    public async Task A_message_committed_after_a_newer_one_is_not_lost_by_the_cache()
+    {
+        var (chatId, userId) = await ChatWithAsync("ctx_cache_late", 10, 20);
+        var cache = new HistoryCache();
+        // A slow writer takes its id first but commits after a later message is written and read.
+        await using var db = new NpgsqlConnection(Database.ConnectionString);
+        var late = await db.ExecuteScalarAsync<long>("select nextval(pg_get_serial_sequence('interaction.messages', 'id'))");
+        var early = await AppendAsync(chatId, "early");
+        Assert.That(early, Is.GreaterThan(late));
+        var before = early + 1;
+        var turn = await LoadAsync(chatId, userId, 8192, before, cache);
+        Assert.That(turn.History[0].Id, Is.EqualTo(early));
+        Assert.That(cache.Get(chatId), Is.Not.Null);
+
+        await AppendAsync(chatId, "late", id: late);
+        turn = await LoadAsync(chatId, userId, 8192, before, cache);
+        Assert.That(turn.History.Select(m => m.Id), Does.Contain(late), "seen once it is committed");
+        await AssertSameAsWholeReadAsync(turn, chatId, userId, 8192, before);
+    }
+
+    [Test]
+    public async Task A_larger_context_than_the_cached_window_covers_reads_the_window_whole()
+    {
+        var (chatId, userId) = await ChatWithAsync("ctx_cache_grow", 300, 2_000);
+        var cache = new HistoryCache();
+        var before = await NextIdAsync();
+        var small = await LoadAsync(chatId, userId, 8192, before, cache);
+        Assert.That(small.History, Has.Count.EqualTo(21));
+        var large = await LoadAsync(chatId, userId, 32768, before, cache);
+        Assert.That(large.History, Has.Count.EqualTo(82));
+        await AssertSameAsWholeReadAsync(large, chatId, userId, 32768, before);
+    }
+
+    [Test]
+    public async Task A_window_with_an_open_reply_is_not_kept_and_another_users_chat_reads_nothing()
+    {
+        var (chatId, userId) = await ChatWithAsync("ctx_cache_open", 10, 20);
+        await AppendAsync(chatId, "", status: "streaming");
+        var cache = new HistoryCache();
+        var turn = await LoadAsync(chatId, userId, 8192, await NextIdAsync(), cache);
+        Assert.That(turn.History[0].IsOpen, Is.True);
+        Assert.That(cache.Get(chatId), Is.Null, "an open swipe's text is still to come");
+
+        var (_, otherUser) = await ChatWithAsync("ctx_cache_other", 3, 20);
+        await LoadAsync(chatId, userId, 8192, long.MaxValue - 1, cache);
+        var foreign = await LoadAsync(chatId, otherUser, 8192, long.MaxValue - 1, cache);
+        Assert.That(foreign.History, Is.Empty, "a chat that is not yours has no history, cached or not");
     }
 }
