@@ -15,13 +15,40 @@ internal sealed class ChatCharacters
 {
     // Bounded so a site with many characters cannot grow it without limit; dropping it all is cheap to refill.
     private const int Capacity = 256;
+    private const int SpeakerCapacity = 10_000;
     private readonly ConcurrentDictionary<long, ChatCharacter> byId = new();
+    private readonly ConcurrentDictionary<long, long> lastSpeaker = new();
 
     /// <summary>The name a chat shows for a character this process has read lately (nickname first), without asking
     /// the database; null when it has not. For display only (at most one turn stale): every turn checks the version
     /// and the user's access before it uses a card.</summary>
     public string? CachedDisplayName(long characterId) =>
         byId.TryGetValue(characterId, out var c) ? GroupChats.DisplayName(c) : null;
+
+    /// <summary>
+    /// Starts <see cref="GetAsync"/> for the character that last spoke in <paramref name="chatId"/> on this process, so
+    /// its version check runs beside the turn's claim instead of after it; null when none is known. The caller uses
+    /// the result only if the claim names the same character (<see cref="Take"/>), and the check itself is the same.
+    /// </summary>
+    public EarlyCharacter? StartEarly(IMediator mediator, long chatId, long userId, CancellationToken ct) =>
+        lastSpeaker.TryGetValue(chatId, out var characterId)
+            ? new EarlyCharacter(characterId, GetAsync(mediator, characterId, userId, ct).AsTask())
+            : null;
+
+    /// <summary>The claimed character: from <paramref name="early"/> when it guessed right, else read now. Remembers
+    /// the chat's speaker for the next turn.</summary>
+    public async ValueTask<ChatCharacter?> Take(EarlyCharacter? early, IMediator mediator, long chatId, long characterId, long userId,
+        CancellationToken ct)
+    {
+        if (lastSpeaker.Count >= SpeakerCapacity) lastSpeaker.Clear();
+        lastSpeaker[chatId] = characterId;
+        if (early is not null)
+        {
+            if (early.CharacterId == characterId) return await early.Task;
+            early.Forget();
+        }
+        return await GetAsync(mediator, characterId, userId, ct);
+    }
 
     public async ValueTask<ChatCharacter?> GetAsync(IMediator mediator, long characterId, long userId, CancellationToken ct)
     {
@@ -34,4 +61,12 @@ internal sealed class ChatCharacters
         byId[characterId] = character;
         return character;
     }
+}
+
+/// <summary>A character read started before the claim said who speaks (see <see cref="ChatCharacters.StartEarly"/>).</summary>
+internal sealed record EarlyCharacter(long CharacterId, Task<ChatCharacter?> Task)
+{
+    /// <summary>Not needed after all: its outcome, even a failure, is dropped without an unobserved exception.</summary>
+    public void Forget() => _ = Task.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+        TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 }

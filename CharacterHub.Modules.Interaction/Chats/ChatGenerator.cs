@@ -29,6 +29,9 @@ internal sealed partial class ChatGenerator(
         GenerationClaim? claim;
         TurnContext? turn;
         string? prefix = null;
+        // The card's version check (a round trip of its own, on another connection) runs beside the claim when this
+        // process knows who spoke last in the chat.
+        var early = characters.StartEarly(mediator, chatId, userId, aborted);
         await using (var connection = await db.OpenConnectionAsync(aborted))
         {
             // The claim and the turn's reads in one round trip; read per turn, so a persona, note or model switched
@@ -36,7 +39,11 @@ internal sealed partial class ChatGenerator(
             // must be finished below, whatever happens.
             (claim, turn) = await TurnContextStore.ClaimAndLoadAsync(connection, chatId, messageId, userId, userName,
                 row => connections.Resolve(row)?.ContextSize ?? 8192, CancellationToken.None, historyCache);
-            if (claim is null || turn is null) return null;
+            if (claim is null || turn is null)
+            {
+                early?.Forget();
+                return null;
+            }
             if (claim.ContinuesSwipeId is { } baseSwipe) prefix = await ChatStore.SwipeTextAsync(connection, baseSwipe, CancellationToken.None) ?? "";
         }
 
@@ -51,7 +58,7 @@ internal sealed partial class ChatGenerator(
         try
         {
             if (onClaimed is not null) await onClaimed();
-            var character = await characters.GetAsync(mediator, claim.CharacterId, userId, linked.Token);
+            var character = await characters.Take(early, mediator, chatId, claim.CharacterId, userId, linked.Token);
             if (character is null)
             {
                 (status, reason, detail) = (SwipeStatus.Partial, "character_unavailable", "The character is no longer available to you, so it cannot reply.");

@@ -84,8 +84,12 @@ internal sealed record HistoryWindow(long ChatStamp, long Before, long Rev, long
     /// <summary>A text's length as PostgreSQL's <c>length()</c> counts it: characters, not UTF-16 units.</summary>
     public static int TextLength(string text)
     {
+        // Most text has no surrogate pair at all: one vectorised search says so.
+        var span = text.AsSpan();
+        var first = span.IndexOfAnyInRange('\uD800', '\uDBFF');
+        if (first < 0) return text.Length;
         var length = text.Length;
-        foreach (var c in text) if (char.IsHighSurrogate(c)) length--;
+        foreach (var c in span[first..]) if (char.IsHighSurrogate(c)) length--;
         return length;
     }
 }

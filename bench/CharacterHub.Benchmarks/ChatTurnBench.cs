@@ -17,9 +17,9 @@ namespace CharacterHub.Benchmarks;
 /// own transaction), create the reply slot, claim it, read the character and its 500-entry lorebook through the
 /// contract, load the history page of a 2,000-message chat, build the prompt, stream, save the reply. The model is
 /// the fake server in its own process on loopback answering at once. The figure is each turn's wall time less that
-/// turn's model time as the fake measured it on its side (from the request body received and parsed to the last
-/// byte of the answer sent), so loopback transfer, the SDK's request writing and the SSE parsing stay in the
-/// overhead; the whole turn with the model is reported beside it. Runs in the real host's services on the real
+/// turn's model time as the fake measured it on its side (from the request's headers received to the last byte of
+/// the answer sent, what a server would report as its processing time), so loopback transfer, the SDK's request
+/// writing and the SSE parsing stay in the overhead; the whole turn with the model is reported beside it. Runs in the real host's services on the real
 /// database, without HTTP to the site.
 /// </summary>
 internal sealed class ChatTurnBench : IBenchmark
@@ -181,7 +181,7 @@ internal sealed class ChatTurnBench : IBenchmark
             new("turn overhead p99", Stats.Percentile(overheads, 99), "ms"),
             new("whole turn p50 / p95, the model's time included", Stats.Percentile(samples, 50), "ms"),
             new("  whole turn p95", Stats.Percentile(samples, 95), "ms"),
-            new("  the model's own time per turn, p50 (body parsed to last byte sent, measured by the fake)", Stats.Percentile(modelSorted, 50), "ms"),
+            new("  the model's own time per turn, p50 (request received to last byte sent, measured by the fake)", Stats.Percentile(modelSorted, 50), "ms"),
             new("site process CPU per turn (all threads)", cpuMs, "ms"),
             new("  step p50: fake model loopback round trip, one-line prompt", Stats.Percentile(upstream, 50), "ms"),
             .. parts,
