@@ -158,7 +158,7 @@ public static class CharacterHubApp
     /// <summary>
     /// The site runs the same few hundred statements over and over (a chat turn is about a dozen): Npgsql prepares a
     /// statement on a pooled connection once it has been used twice, so PostgreSQL stops parsing and planning it on
-    /// every turn. A connection string that sets "Max Auto Prepare" itself keeps its own choice.
+    /// every turn. A connection string that sets "Max Auto Prepare" itself keeps its own choice (and its reset).
     /// </summary>
     internal static string WithAutoPrepare(string connectionString)
     {
@@ -166,6 +166,11 @@ public static class CharacterHubApp
         if (connectionString.Contains("Max Auto Prepare", StringComparison.OrdinalIgnoreCase)) return connectionString;
         builder.MaxAutoPrepare = 128;
         builder.AutoPrepareMinUsages = 2;
+        // The site's own statements leave nothing on a session (settings are set_config(..., true), locks are
+        // transaction locks, no temporary tables, cursors or LISTEN), so the reset Npgsql would send ahead of the next
+        // use of a pooled connection (RESET ALL, CLOSE ALL, UNLISTEN, DISCARD ...; three to four per chat turn) is
+        // work for nothing. Hangfire and the migrator use connections of their own.
+        if (!connectionString.Contains("No Reset On Close", StringComparison.OrdinalIgnoreCase)) builder.NoResetOnClose = true;
         return builder.ConnectionString;
     }
 
