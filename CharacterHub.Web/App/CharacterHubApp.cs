@@ -112,8 +112,7 @@ public static class CharacterHubApp
         });
 
         services.AddDataProtection().SetApplicationName("CharacterHub");
-        services.AddOptions<KeyManagementOptions>()
-            .Configure<NpgsqlDataSource>((o, db) => o.XmlRepository = new PostgresXmlRepository(db));
+        services.AddKeyRing(builder.Configuration);
 
         AddAuth(services);
         AddLimits(builder);
@@ -151,6 +150,9 @@ public static class CharacterHubApp
         services.AddSingleton(new MigrationState(autoMigrate ? [] : migrator.Pending()));
 
         var app = builder.Build();
+        if (builder.Environment.IsProduction() && app.Services.GetService<KeyEncryptionKey>() is null)
+            app.Logger.LogWarning("{Setting} is not set: the Data Protection key ring (which opens stored API keys and sign-in cookies) " +
+                "is stored unencrypted in PostgreSQL, so a copy of the database alone opens them. See the README's configuration.", KeyEncryptionKey.Setting);
         Configure(app, role);
         return app;
     }
