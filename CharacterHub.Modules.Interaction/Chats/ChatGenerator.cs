@@ -28,23 +28,30 @@ internal sealed partial class ChatGenerator(
     {
         GenerationClaim? claim;
         TurnContext? turn;
+        Exception? loadError;
         string? prefix = null;
         // The card's version check (a round trip of its own, on another connection) runs beside the claim when this
-        // process knows who spoke last in the chat.
+        // process knows who spoke last in the chat; it is always either used or let go below.
         var early = characters.StartEarly(mediator, chatId, userId, aborted);
-        await using (var connection = await db.OpenConnectionAsync(aborted))
+        var earlyTaken = false;
+        try
         {
+            await using var connection = await db.OpenConnectionAsync(aborted);
             // The claim and the turn's reads in one round trip; read per turn, so a persona, note or model switched
             // mid-chat applies from the next reply on. Not cancelled by the browser leaving: once claimed, the reply
             // must be finished below, whatever happens.
-            (claim, turn) = await TurnContextStore.ClaimAndLoadAsync(connection, chatId, messageId, userId, userName,
+            (claim, turn, loadError) = await TurnContextStore.ClaimAndLoadAsync(connection, chatId, messageId, userId, userName,
                 row => connections.Resolve(row)?.ContextSize ?? 8192, CancellationToken.None, historyCache);
-            if (claim is null || turn is null)
-            {
-                early?.Forget();
-                return null;
-            }
-            if (claim.ContinuesSwipeId is { } baseSwipe) prefix = await ChatStore.SwipeTextAsync(connection, baseSwipe, CancellationToken.None) ?? "";
+        }
+        catch
+        {
+            early?.Forget();
+            throw;
+        }
+        if (claim is null)
+        {
+            early?.Forget();
+            return null;
         }
 
         var text = new StringBuilder();
@@ -57,7 +64,15 @@ internal sealed partial class ChatGenerator(
         var watcher = stopSignals.Watch(claim.SwipeId, stop);
         try
         {
+            // Claimed: from here on every way out saves how the reply ended.
+            if (loadError is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(loadError);
+            if (claim.ContinuesSwipeId is { } baseSwipe)
+            {
+                await using var connection = await db.OpenConnectionAsync(CancellationToken.None);
+                prefix = await ChatStore.SwipeTextAsync(connection, baseSwipe, CancellationToken.None) ?? "";
+            }
             if (onClaimed is not null) await onClaimed();
+            earlyTaken = true;
             var character = await characters.Take(early, mediator, chatId, claim.CharacterId, userId, linked.Token);
             if (character is null)
             {
@@ -65,7 +80,7 @@ internal sealed partial class ChatGenerator(
             }
             else
             {
-                var (persona, options, page) = (turn.Persona, turn.Options, turn.History);
+                var (persona, options, page) = (turn!.Persona, turn.Options, turn.History);
                 var characterName = GroupChats.DisplayName(character);
                 // In a group chat the speaker's card carries the group and the others' lines carry their names.
                 var group = claim.Members > 1 ? await groups.PromptAsync(chatId, claim.CharacterId, userId, linked.Token) : null;
@@ -136,6 +151,7 @@ internal sealed partial class ChatGenerator(
         finally
         {
             watcher.Dispose();
+            if (!earlyTaken) early?.Forget();
         }
 
         if (status == SwipeStatus.Partial && reason is "browser_gone")

@@ -41,6 +41,7 @@ internal sealed class HistoryCache
         if (byChat.TryRemove(chatId, out var old)) Interlocked.Add(ref chars, -old.Chars);
     }
 
+    // Entries added while another thread clears may leave the count a little off; it only decides when to clear.
     private void Clear()
     {
         byChat.Clear();
@@ -48,48 +49,54 @@ internal sealed class HistoryCache
     }
 }
 
+/// <summary>A message of a window with its length as PostgreSQL's <c>length()</c> gave it (the unit the cut is in).</summary>
+internal readonly record struct WindowMessage(ChatMessageView View, long Chars);
+
 /// <summary>
-/// A chat's history before <see cref="Before"/> as one turn read it: <see cref="Rows"/> newest first, cut at the
+/// A chat's history before <see cref="Before"/> as one turn read it: <see cref="Messages"/> newest first, cut at the
 /// window's length and character budget. <see cref="ChatStamp"/> is the chat's creation time in microseconds (an id
-/// handed out again after a database reset is another chat); <see cref="Rev"/> and <see cref="AddedBelow"/> (messages ever added with an
-/// id below <see cref="Before"/>) are the chat's counters at that read; <see cref="ReachesStart"/> says nothing older
-/// exists, so a later, larger budget needs no further read.
+/// handed out again after a database reset is another chat); <see cref="Rev"/> and <see cref="AddedBelow"/> (messages
+/// ever added with an id below <see cref="Before"/>) are the chat's counters at that read; <see cref="ReachesStart"/>
+/// says nothing older exists, so a later, larger budget needs no further read. Immutable: turns of one chat share it.
 /// </summary>
-internal sealed record HistoryWindow(long ChatStamp, long Before, long Rev, long AddedBelow, IReadOnlyList<ChatMessageView> Rows, bool ReachesStart)
+internal sealed class HistoryWindow(long chatStamp, long before, long rev, long addedBelow, WindowMessage[] messages, bool reachesStart)
 {
-    public long Chars { get; } = Rows.Sum(r => (long)r.Content.Length);
+    public long ChatStamp { get; } = chatStamp;
+    public long Before { get; } = before;
+    public long Rev { get; } = rev;
+    public long AddedBelow { get; } = addedBelow;
+    public IReadOnlyList<WindowMessage> Messages { get; } = messages;
+    public bool ReachesStart { get; } = reachesStart;
+    public long Chars { get; } = messages.Sum(m => m.Chars);
+
+    /// <summary>A fresh list of the window's messages for one turn to use as it likes.</summary>
+    public List<ChatMessageView> Views() => Messages.Select(m => m.View).ToList();
 
     /// <summary>
-    /// The window before <paramref name="before"/> from <paramref name="added"/> (newest first, the messages since this
-    /// window) on top of this one, cut at <paramref name="limit"/> messages and <paramref name="budget"/> characters the
-    /// way the database cuts a whole read. Null when this window runs out before the cut and older messages may exist:
-    /// then only a whole read will do.
+    /// The window the database would cut from <paramref name="messages"/> (newest first, all of the chat's messages
+    /// before <paramref name="before"/> from some point on): at most <paramref name="limit"/> messages, each read while
+    /// the characters before it are under <paramref name="budget"/>. Null when the list ran out before the cut and
+    /// <paramref name="throughStart"/> does not say it holds the chat's oldest message: then only a whole read will do.
     /// </summary>
-    public HistoryWindow? Extend(long before, long rev, long addedBelow, IReadOnlyList<ChatMessageView> added, int limit, long budget)
+    public static HistoryWindow? Cut(long chatStamp, long before, long rev, long addedBelow, IEnumerable<WindowMessage> messages,
+        bool throughStart, int limit, long budget)
     {
-        var rows = new List<ChatMessageView>(Math.Min(limit, added.Count + Rows.Count));
+        var kept = new List<WindowMessage>();
         long read = 0;
-        foreach (var row in added.Concat(Rows))
+        foreach (var message in messages)
         {
-            if (rows.Count == limit || read >= budget) return new HistoryWindow(ChatStamp, before, rev, addedBelow, rows, false);
-            rows.Add(row);
-            read += TextLength(row.Content);
+            if (kept.Count == limit || read >= budget) return new HistoryWindow(chatStamp, before, rev, addedBelow, [.. kept], false);
+            kept.Add(message);
+            read += message.Chars;
         }
-        // Every new and kept message fitted. The cut falls right here if the window is full; otherwise the result is
-        // whole only if nothing older was left out of this window.
-        if (rows.Count == limit || read >= budget) return new HistoryWindow(ChatStamp, before, rev, addedBelow, rows, false);
-        return ReachesStart ? new HistoryWindow(ChatStamp, before, rev, addedBelow, rows, true) : null;
+        // Every message fitted. The cut falls right here if the window is full; otherwise the result is whole only if
+        // nothing older was left out.
+        if (kept.Count == limit || read >= budget) return new HistoryWindow(chatStamp, before, rev, addedBelow, [.. kept], false);
+        return throughStart ? new HistoryWindow(chatStamp, before, rev, addedBelow, [.. kept], true) : null;
     }
 
-    /// <summary>A text's length as PostgreSQL's <c>length()</c> counts it: characters, not UTF-16 units.</summary>
-    public static int TextLength(string text)
-    {
-        // Most text has no surrogate pair at all: one vectorised search says so.
-        var span = text.AsSpan();
-        var first = span.IndexOfAnyInRange('\uD800', '\uDBFF');
-        if (first < 0) return text.Length;
-        var length = text.Length;
-        foreach (var c in span[first..]) if (char.IsHighSurrogate(c)) length--;
-        return length;
-    }
+    /// <summary>This window extended by <paramref name="added"/> (newest first, the messages since it), cut the same
+    /// way; null when it runs out before the cut and older messages may exist.</summary>
+    public HistoryWindow? Extend(long before, long rev, long addedBelow, IReadOnlyList<WindowMessage> added, int limit, long budget) =>
+        Cut(ChatStamp, before, rev, addedBelow, added.Concat(Messages), ReachesStart, limit, budget);
 }

@@ -21,7 +21,9 @@ internal static class TurnContextStore
     // from @after (the window's cursor) on are read, and the first row, the chat's own, says whether the window still
     // holds: the same chat (ids start again after a database reset), no message changed since (history_rev), and no
     // message below the cursor that was not there then (messages_added). Row and messages come from one statement, so
-    // from one snapshot. Not the chat's owner: no chat row, and the caller shows no history.
+    // from one snapshot; the chat row also says the budget the messages were cut at and each message its length, so the
+    // code extending a cached window cuts in the same units by the same budget. Not the chat's owner: no chat row, and
+    // the caller shows no history.
     private static readonly string Budget =
         $"{CharsPerToken} * coalesce((select k.context_size from ({ConnectionStore.ForChatSql}) k), @siteContext)";
 
@@ -30,12 +32,13 @@ internal static class TurnContextStore
                c.messages_added - (select count(*) from interaction.messages n where n.chat_id = c.id and n.id >= @before) as added_below,
                c.history_rev = @cachedRev and (extract(epoch from c.created_at) * 1000000)::bigint = @cachedStamp
                    and c.messages_added - (select count(*) from interaction.messages n where n.chat_id = c.id and n.id >= @after) = @cachedAddedBelow as cached,
+               ({Budget})::bigint as budget, null::bigint as chars,
                null::bigint as id, null::text as role, null::timestamptz as created_at, null::bigint as swipe_id, null::text as content,
                null::text as status, null::text as kind, null::text as reason, null::text as detail, null::text as model,
                null::boolean as edited, null::bigint as character_id
         from interaction.chats c where c.id = @chatId and c.user_id = @userId
         union all
-        (select null, null, null, null,
+        (select null, null, null, null, null, length(w.content),
                 w.id, w.role, w.created_at, w.swipe_id, w.content, w.status, w.kind, w.reason, w.detail, w.model, w.edited, w.character_id
          from (select h.*, sum(length(h.content)) over (order by h.id desc rows unbounded preceding) as read_chars
                from ({ChatStore.HistorySql("@after")}) h) w
@@ -73,16 +76,18 @@ internal static class TurnContextStore
             turn = await ReadAsync(grid, userName);
             rows = (await grid.ReadAsync<HistoryRow>()).AsList();
         }
-        return await WithHistoryAsync(c, turn, rows, chatId, userId, before, userName, contextTokens, cache, cached, ct);
+        return await WithHistoryAsync(c, turn, rows, chatId, userId, before, contextTokens, cache, cached, ct);
     }
 
     /// <summary>
     /// Claims the reply <paramref name="messageId"/> (see <see cref="ChatStore.ClaimSql"/>) and reads its turn's
-    /// context in one round trip. No claim (someone else has it, or it was stopped): (null, null), and the reads are
-    /// thrown away.
+    /// context in one round trip. No claim (someone else has it, or it was stopped): no claim and no turn, and the
+    /// reads are thrown away. A claim whose context could not be read after all (a whole history read, needed when the
+    /// cached window no longer held, failed) comes back with the error instead of the turn: the claim is committed,
+    /// so the caller must still finish the reply.
     /// </summary>
-    public static async Task<(GenerationClaim? Claim, TurnContext? Turn)> ClaimAndLoadAsync(NpgsqlConnection c, long chatId, long messageId,
-        long userId, string userName, Func<ConnectionSecretRow?, int> contextTokens, CancellationToken ct, HistoryCache? cache = null)
+    public static async Task<(GenerationClaim? Claim, TurnContext? Turn, Exception? Error)> ClaimAndLoadAsync(NpgsqlConnection c, long chatId,
+        long messageId, long userId, string userName, Func<ConnectionSecretRow?, int> contextTokens, CancellationToken ct, HistoryCache? cache = null)
     {
         var cached = Usable(cache, chatId, messageId);
         GenerationClaim? claim;
@@ -95,8 +100,15 @@ internal static class TurnContextStore
             turn = await ReadAsync(grid, userName);
             rows = (await grid.ReadAsync<HistoryRow>()).AsList();
         }
-        if (claim is null) return (null, null);
-        return (claim, await WithHistoryAsync(c, turn, rows, chatId, userId, messageId, userName, contextTokens, cache, cached, ct));
+        if (claim is null) return (null, null, null);
+        try
+        {
+            return (claim, await WithHistoryAsync(c, turn, rows, chatId, userId, messageId, contextTokens, cache, cached, ct), null);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return (claim, null, ex);
+        }
     }
 
     private static HistoryWindow? Usable(HistoryCache? cache, long chatId, long before) =>
@@ -112,45 +124,53 @@ internal static class TurnContextStore
     };
 
     private static async Task<TurnContext> WithHistoryAsync(NpgsqlConnection c, TurnContext turn, List<HistoryRow> rows,
-        long chatId, long userId, long before, string userName, Func<ConnectionSecretRow?, int> contextTokens, HistoryCache? cache,
+        long chatId, long userId, long before, Func<ConnectionSecretRow?, int> contextTokens, HistoryCache? cache,
         HistoryWindow? cached, CancellationToken ct)
     {
         // No chat row: the chat is not this user's (or is gone); nothing is read and nothing cached is shown.
         if (rows.Find(r => r.Id is null) is not { } state) return turn;
-        // The statement's cut, from the connection row the same batch read.
-        var budget = (long)CharsPerToken * contextTokens(turn.Connection);
-        var added = new List<ChatMessageView>(rows.Count);
-        long chars = 0;
-        foreach (var row in rows)
-        {
-            if (row.ToView() is not { } view) continue;
-            added.Add(view);
-            chars += HistoryWindow.TextLength(view.Content);
-        }
-        added.Sort(static (a, b) => b.Id.CompareTo(a.Id));
-
-        HistoryWindow? window;
-        if (cached is null)
-        {
-            window = new HistoryWindow(state.ChatStamp, before, state.HistoryRev, state.AddedBelow, added,
-                ReachesStart: added.Count < ChatStore.HistoryWindow && chars < budget);
-        }
-        else if (!state.Cached || (window = cached.Extend(before, state.HistoryRev, state.AddedBelow, added, ChatStore.HistoryWindow, budget)) is null)
+        var window = cached is not null && state.Cached
+            ? cached.Extend(before, state.HistoryRev, state.AddedBelow, Messages(rows), ChatStore.HistoryWindow, state.Budget)
+            : null;
+        if (cached is not null && window is null)
         {
             // The copy no longer holds (a message changed or arrived late), or it ran out before the budget did (a
-            // model with a larger context since): read the window whole, a second round trip.
+            // model with a larger context since): the window read whole, a second round trip.
             cache!.Forget(chatId);
-            var whole = await LoadAsync(c, chatId, userId, before, userName, contextTokens, ct, cache);
-            return turn with { History = whole.History };
+            rows = await ReadWholeAsync(c, chatId, userId, before, contextTokens, ct);
+            if (rows.Find(r => r.Id is null) is not { } again) return turn;
+            state = again;
         }
+        // A whole read is already cut by the database; it reaches the chat's start when the cut left nothing out.
+        window ??= HistoryWindow.Cut(state.ChatStamp, before, state.HistoryRev, state.AddedBelow, Messages(rows), throughStart: true,
+            ChatStore.HistoryWindow, state.Budget)!;
 
         if (cache is not null)
         {
             // Only finished text is kept: an open swipe's text is still to come.
-            if (window.Rows.Any(r => r.IsOpen)) cache.Forget(chatId);
+            if (window.Messages.Any(m => m.View.IsOpen)) cache.Forget(chatId);
             else cache.Put(chatId, window);
         }
-        return turn with { History = window.Rows as List<ChatMessageView> ?? window.Rows.ToList() };
+        return turn with { History = window.Views() };
+    }
+
+    private static List<WindowMessage> Messages(List<HistoryRow> rows)
+    {
+        var messages = new List<WindowMessage>(rows.Count);
+        foreach (var row in rows)
+            if (row.ToView() is { } view) messages.Add(new WindowMessage(view, row.Chars ?? 0));
+        messages.Sort(static (a, b) => b.View.Id.CompareTo(a.View.Id));
+        return messages;
+    }
+
+    /// <summary>The history statement alone, with no cached window: every message of the window from the database.</summary>
+    private static async Task<List<HistoryRow>> ReadWholeAsync(NpgsqlConnection c, long chatId, long userId, long before,
+        Func<ConnectionSecretRow?, int> contextTokens, CancellationToken ct)
+    {
+        await using var grid = await c.QueryMultipleAsync(new CommandDefinition(GenericPlans + ";\n" + HistorySql,
+            Parameters(chatId, userId, before, contextTokens, cached: null), cancellationToken: ct));
+        await grid.ReadSingleAsync<string>();
+        return (await grid.ReadAsync<HistoryRow>()).AsList();
     }
 
     private static async Task<TurnContext> ReadAsync(SqlMapper.GridReader grid, string userName)
@@ -169,6 +189,8 @@ internal static class TurnContextStore
         public long HistoryRev { get; set; }
         public long AddedBelow { get; set; }
         public bool Cached { get; set; }
+        public long Budget { get; set; }
+        public long? Chars { get; set; }
         public long? Id { get; set; }
         public string? Role { get; set; }
         public DateTimeOffset CreatedAt { get; set; }

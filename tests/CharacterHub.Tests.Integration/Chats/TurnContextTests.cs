@@ -234,4 +234,24 @@ public sealed class TurnContextTests : IntegrationTest
         var foreign = await LoadAsync(chatId, otherUser, 8192, long.MaxValue - 1, cache);
         Assert.That(foreign.History, Is.Empty, "a chat that is not yours has no history, cached or not");
     }
+
+    [Test]
+    public async Task A_cached_window_is_cut_by_the_chats_own_model_context()
+    {
+        // The caller's idea of the context (8,192 here) is not what cuts: the chat's connection (32,768) is.
+        var (chatId, userId) = await ChatWithAsync("ctx_cache_conn", 300, 2_000);
+        await using var db = new NpgsqlConnection(Database.ConnectionString);
+        await db.ExecuteAsync("""
+            insert into interaction.llm_connections (user_id, name, base_url, model, context_size, is_default)
+            values (@userId, 'Big', 'https://models.example/v1', 'big', 32768, true)
+            """, new { userId });
+        var cache = new HistoryCache();
+        var before = await NextIdAsync();
+        var first = await LoadAsync(chatId, userId, 8192, before, cache);
+        Assert.That(first.History, Has.Count.EqualTo(82));
+        await AppendAsync(chatId, "one more " + new string('y', 2_000));
+        var next = await LoadAsync(chatId, userId, 8192, before + 1, cache);
+        await AssertSameAsWholeReadAsync(next, chatId, userId, 8192, before + 1);
+        Assert.That(next.History, Has.Count.EqualTo(82));
+    }
 }
