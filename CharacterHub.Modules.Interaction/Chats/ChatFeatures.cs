@@ -358,11 +358,29 @@ internal sealed record DeleteChat(long ChatId, long UserId) : ICommand<bool>;
 
 internal sealed class DeleteChatHandler(NpgsqlDataSource db) : ICommandHandler<DeleteChat, bool>
 {
+    // Every other write inside a chat takes a message or swipe row before the chat's own row: a reply's final save
+    // (the swipe, then the chat moved up), a swipe browse, an edit or a message delete (the row, then the chat's
+    // history_rev by trigger). Deleting the chat row and letting the delete cascade down takes them the other way
+    // round, so such a write at the same moment could deadlock with it (PostgreSQL would abort one of the two). The
+    // chat's messages and swipes are locked first, in id order, so a delete waits for those writes instead.
+    private const string LockSql = """
+        select 1 from interaction.messages m join interaction.chats c on c.id = m.chat_id
+        where c.id = @ChatId and c.user_id = @UserId
+        order by m.id for update of m;
+        select 1 from interaction.message_swipes s join interaction.messages m on m.id = s.message_id join interaction.chats c on c.id = m.chat_id
+        where c.id = @ChatId and c.user_id = @UserId
+        order by s.id for update of s
+        """;
+
     public async ValueTask<bool> Handle(DeleteChat command, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.ExecuteAsync(new CommandDefinition(
-            "delete from interaction.chats where id = @ChatId and user_id = @UserId", command, cancellationToken: ct)) == 1;
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(LockSql, command, tx, cancellationToken: ct));
+        var deleted = await connection.ExecuteAsync(new CommandDefinition(
+            "delete from interaction.chats where id = @ChatId and user_id = @UserId", command, tx, cancellationToken: ct)) == 1;
+        await tx.CommitAsync(ct);
+        return deleted;
     }
 }
 
