@@ -41,7 +41,7 @@ internal sealed partial class ChatGenerator(
             // mid-chat applies from the next reply on. Not cancelled by the browser leaving: once claimed, the reply
             // must be finished below, whatever happens.
             (claim, turn, loadError) = await TurnContextStore.ClaimAndLoadAsync(connection, chatId, messageId, userId, userName,
-                row => connections.Resolve(row)?.ContextSize ?? 8192, CancellationToken.None, historyCache);
+                connections.SiteContextSize, CancellationToken.None, historyCache);
         }
         catch
         {

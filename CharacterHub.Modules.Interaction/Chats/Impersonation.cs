@@ -62,7 +62,7 @@ internal static class Impersonation
             // What a reply's turn reads (persona, prompt options, model connection, history), read the same way.
             if (chat is not null)
                 turn = await TurnContextStore.LoadAsync(connection, chatId, me.Id, long.MaxValue, me.Username ?? "User",
-                    row => connections.Resolve(row)?.ContextSize ?? 8192, ct);
+                    connections.SiteContextSize, ct);
         }
         if (chat is null || turn is null)
         {

@@ -27,10 +27,13 @@ internal static class TurnContextStore
     private static readonly string Budget =
         $"{CharsPerToken} * coalesce((select k.context_size from ({ConnectionStore.ForChatSql}) k), @siteContext)";
 
+    // The chat's creation time in microseconds: which chat an id names (ids start again after a database reset).
+    private const string ChatStamp = "(extract(epoch from c.created_at) * 1000000)::bigint";
+
     private static readonly string HistorySql = $"""
-        select (extract(epoch from c.created_at) * 1000000)::bigint as chat_stamp, c.history_rev,
+        select {ChatStamp} as chat_stamp, c.history_rev,
                c.messages_added - (select count(*) from interaction.messages n where n.chat_id = c.id and n.id >= @before) as added_below,
-               c.history_rev = @cachedRev and (extract(epoch from c.created_at) * 1000000)::bigint = @cachedStamp
+               c.history_rev = @cachedRev and {ChatStamp} = @cachedStamp
                    and c.messages_added - (select count(*) from interaction.messages n where n.chat_id = c.id and n.id >= @after) = @cachedAddedBelow as cached,
                ({Budget})::bigint as budget, null::bigint as chars,
                null::bigint as id, null::text as role, null::timestamptz as created_at, null::bigint as swipe_id, null::text as content,
@@ -60,23 +63,23 @@ internal static class TurnContextStore
     /// <summary>
     /// Reads a turn's context for the reply <paramref name="before"/> (the history is what precedes it), in one round
     /// trip: the history newest first, at most <see cref="ChatStore.HistoryWindow"/> messages and no further back than
-    /// <see cref="CharsPerToken"/> characters a token of the model's context. <paramref name="contextTokens"/> gives the
-    /// context of a connection row (null: the site's). The prompt builder trims to the real token count. With a
+    /// <see cref="CharsPerToken"/> characters a token of the model's context. <paramref name="siteContextTokens"/> is the
+    /// site model's context, for a chat with no connection of its own. The prompt builder trims to the real token count. With a
     /// <paramref name="cache"/>, only the messages added since the chat's cached window are read when it still holds.
     /// </summary>
     public static async Task<TurnContext> LoadAsync(NpgsqlConnection c, long chatId, long userId, long before, string userName,
-        Func<ConnectionSecretRow?, int> contextTokens, CancellationToken ct, HistoryCache? cache = null)
+        int siteContextTokens, CancellationToken ct, HistoryCache? cache = null)
     {
         var cached = Usable(cache, chatId, before);
         TurnContext turn;
         List<HistoryRow> rows;
         await using (var grid = await c.QueryMultipleAsync(new CommandDefinition(Sql,
-            Parameters(chatId, userId, before, contextTokens, cached), cancellationToken: ct)))
+            Parameters(chatId, userId, before, siteContextTokens, cached), cancellationToken: ct)))
         {
             turn = await ReadAsync(grid, userName);
             rows = (await grid.ReadAsync<HistoryRow>()).AsList();
         }
-        return await WithHistoryAsync(c, turn, rows, chatId, userId, before, contextTokens, cache, cached, ct);
+        return await WithHistoryAsync(c, turn, rows, chatId, userId, before, siteContextTokens, cache, cached, ct);
     }
 
     /// <summary>
@@ -87,14 +90,14 @@ internal static class TurnContextStore
     /// so the caller must still finish the reply.
     /// </summary>
     public static async Task<(GenerationClaim? Claim, TurnContext? Turn, Exception? Error)> ClaimAndLoadAsync(NpgsqlConnection c, long chatId,
-        long messageId, long userId, string userName, Func<ConnectionSecretRow?, int> contextTokens, CancellationToken ct, HistoryCache? cache = null)
+        long messageId, long userId, string userName, int siteContextTokens, CancellationToken ct, HistoryCache? cache = null)
     {
         var cached = Usable(cache, chatId, messageId);
         GenerationClaim? claim;
         TurnContext turn;
         List<HistoryRow> rows;
         await using (var grid = await c.QueryMultipleAsync(new CommandDefinition(ClaimAndReadSql,
-            Parameters(chatId, userId, messageId, contextTokens, cached, messageId), cancellationToken: ct)))
+            Parameters(chatId, userId, messageId, siteContextTokens, cached, messageId), cancellationToken: ct)))
         {
             claim = await grid.ReadSingleOrDefaultAsync<GenerationClaim>();
             turn = await ReadAsync(grid, userName);
@@ -103,7 +106,7 @@ internal static class TurnContextStore
         if (claim is null) return (null, null, null);
         try
         {
-            return (claim, await WithHistoryAsync(c, turn, rows, chatId, userId, messageId, contextTokens, cache, cached, ct), null);
+            return (claim, await WithHistoryAsync(c, turn, rows, chatId, userId, messageId, siteContextTokens, cache, cached, ct), null);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -114,17 +117,17 @@ internal static class TurnContextStore
     private static HistoryWindow? Usable(HistoryCache? cache, long chatId, long before) =>
         cache?.Get(chatId) is { } window && window.Before <= before ? window : null;
 
-    private static object Parameters(long chatId, long userId, long before, Func<ConnectionSecretRow?, int> contextTokens,
+    private static object Parameters(long chatId, long userId, long before, int siteContextTokens,
         HistoryWindow? cached, long? messageId = null) => new
     {
-        chatId, userId, messageId, before, limit = ChatStore.HistoryWindow, siteContext = contextTokens(null),
+        chatId, userId, messageId, before, limit = ChatStore.HistoryWindow, siteContext = siteContextTokens,
         // No usable copy: values the chat's counters never take, so the statement reads the whole window.
         after = cached?.Before ?? 0L, cachedRev = cached?.Rev ?? -1L, cachedStamp = cached?.ChatStamp ?? -1L,
         cachedAddedBelow = cached?.AddedBelow ?? -1L,
     };
 
     private static async Task<TurnContext> WithHistoryAsync(NpgsqlConnection c, TurnContext turn, List<HistoryRow> rows,
-        long chatId, long userId, long before, Func<ConnectionSecretRow?, int> contextTokens, HistoryCache? cache,
+        long chatId, long userId, long before, int siteContextTokens, HistoryCache? cache,
         HistoryWindow? cached, CancellationToken ct)
     {
         // No chat row: the chat is not this user's (or is gone); nothing is read and nothing cached is shown.
@@ -137,7 +140,7 @@ internal static class TurnContextStore
             // The copy no longer holds (a message changed or arrived late), or it ran out before the budget did (a
             // model with a larger context since): the window read whole, a second round trip.
             cache!.Forget(chatId);
-            rows = await ReadWholeAsync(c, chatId, userId, before, contextTokens, ct);
+            rows = await ReadWholeAsync(c, chatId, userId, before, siteContextTokens, ct);
             if (rows.Find(r => r.Id is null) is not { } again) return turn;
             state = again;
         }
@@ -165,10 +168,10 @@ internal static class TurnContextStore
 
     /// <summary>The history statement alone, with no cached window: every message of the window from the database.</summary>
     private static async Task<List<HistoryRow>> ReadWholeAsync(NpgsqlConnection c, long chatId, long userId, long before,
-        Func<ConnectionSecretRow?, int> contextTokens, CancellationToken ct)
+        int siteContextTokens, CancellationToken ct)
     {
         await using var grid = await c.QueryMultipleAsync(new CommandDefinition(GenericPlans + ";\n" + HistorySql,
-            Parameters(chatId, userId, before, contextTokens, cached: null), cancellationToken: ct));
+            Parameters(chatId, userId, before, siteContextTokens, cached: null), cancellationToken: ct));
         await grid.ReadSingleAsync<string>();
         return (await grid.ReadAsync<HistoryRow>()).AsList();
     }

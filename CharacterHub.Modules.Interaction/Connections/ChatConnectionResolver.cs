@@ -13,6 +13,9 @@ internal sealed class ChatConnectionResolver(ConnectionKeys keys, LlmSiteSetting
     /// <summary>The connection for a row read elsewhere (a turn reads it in its batch): the user's, else the site's.</summary>
     public LlmConnection? Resolve(ConnectionSecretRow? row) => row is null ? site.DefaultConnection : ToLlm(row);
 
+    /// <summary>The context, in tokens, of a chat with no connection of its own (the site's model, else 8,192).</summary>
+    public int SiteContextSize => site.DefaultConnection?.ContextSize ?? 8192;
+
     /// <summary>A user's connection: never trusted, so every request goes through the address guard; the site's
     /// configured timeouts apply to it as to the site model.</summary>
     public LlmConnection ToLlm(ConnectionSecretRow row)

@@ -172,7 +172,7 @@ internal sealed class ChatTurnBench : IBenchmark
         {
             await using var c = new NpgsqlConnection(cs);
             await c.OpenAsync();
-            page = (await TurnContextStore.LoadAsync(c, chatId, userId, long.MaxValue, username, _ => site.DefaultConnection!.ContextSize, CancellationToken.None)).History;
+            page = (await TurnContextStore.LoadAsync(c, chatId, userId, long.MaxValue, username, site.DefaultConnection!.ContextSize, CancellationToken.None)).History;
         });
         await Part("one committed single-row update (a WAL flush; a turn waits for 2)", async _ =>
         {

@@ -35,7 +35,7 @@ public sealed class TurnContextTests : IntegrationTest
     {
         await using var db = new NpgsqlConnection(Database.ConnectionString);
         await db.OpenAsync();
-        return await TurnContextStore.LoadAsync(db, chatId, userId, before, "Reader", _ => contextTokens, CancellationToken.None, cache);
+        return await TurnContextStore.LoadAsync(db, chatId, userId, before, "Reader", contextTokens, CancellationToken.None, cache);
     }
 
     private static async Task<long> AppendAsync(long chatId, string content, string status = "complete", long? id = null)
