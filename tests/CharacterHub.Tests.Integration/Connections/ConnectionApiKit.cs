@@ -27,8 +27,14 @@ internal static class ConnectionApiKit
         ["name"] = name, ["base_url"] = baseUrl, ["model"] = model, ["api_key"] = apiKey,
     };
 
-    public static Task<HttpResponseMessage> SendJsonAsync(HttpClient api, HttpMethod method, string url, string json) =>
-        api.SendAsync(new HttpRequestMessage(method, url) { Content = new StringContent(json, Encoding.UTF8, "application/json") });
+    public static Task<HttpResponseMessage> SendJsonAsync(HttpClient api, HttpMethod method, string url, string json)
+    {
+        var request = new HttpRequestMessage(method, url) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        // A body the API may refuse for its size is refused from the headers: waiting for that answer ("Expect:
+        // 100-continue") keeps the client from racing it with its writes, which can end in a broken pipe instead.
+        if (json.Length > 16 * 1024) request.Headers.ExpectContinue = true;
+        return api.SendAsync(request);
+    }
 
     public static Task<HttpResponseMessage> PostAsync(HttpClient api, string url, JsonNode body) =>
         SendJsonAsync(api, HttpMethod.Post, url, body.ToJsonString());
